@@ -27,6 +27,7 @@ export type ImportEvent =
       errors: OrderIssue[];
       flags: OrderFlag[];
       position: number;
+      source: OrderSource;
       /** The order as far as it could be read (card numbers masked), to help fix it. */
       partial?: unknown;
     };
@@ -106,7 +107,7 @@ export class OrderImporter {
       if (masked > 0) flags.push('CARD_NUMBER_MASKED');
     } catch (err) {
       // A mapper bug must not lose the order: it is rejected with the reason.
-      return this.reject(`(order ${position})`, position, flags, [
+      return this.reject(`(order ${position})`, source, flags, [
         { path: '', rule: 'internal', message: maskCardNumbers(String((err as Error).message)).text },
       ]);
     }
@@ -114,7 +115,7 @@ export class OrderImporter {
     const orderRef = mapped.draft.orderRef || `(order ${position})`;
     if (mapped.draft.orderRef && this.seen.has(orderRef)) {
       this.summary.duplicates++;
-      return this.reject(orderRef, position, flags, [
+      return this.reject(orderRef, source, flags, [
         {
           path: 'orderRef',
           rule: 'duplicate',
@@ -126,7 +127,7 @@ export class OrderImporter {
     const result = validateOrder(mapped, source);
     if (!result.ok) {
       const errors = result.errors.map((e) => ({ ...e, message: maskCardNumbers(e.message).text }));
-      return this.reject(orderRef, position, flags, errors, mapped.draft);
+      return this.reject(orderRef, source, flags, errors, mapped.draft);
     }
     this.summary.accepted++;
     return { type: 'accepted', order: result.order, flags, position };
@@ -134,13 +135,21 @@ export class OrderImporter {
 
   private reject(
     orderRef: string,
-    position: number,
+    source: OrderSource,
     flags: OrderFlag[],
     errors: OrderIssue[],
     partial?: unknown,
   ): ImportEvent {
     this.summary.rejected++;
-    return { type: 'rejected', orderRef, errors, flags, position, partial };
+    return {
+      type: 'rejected',
+      orderRef,
+      errors,
+      flags,
+      position: source.position as number,
+      source,
+      partial,
+    };
   }
 
   finish(error?: FileError): ImportSummary {

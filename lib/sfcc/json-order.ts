@@ -30,6 +30,35 @@ const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : 
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const upper = (v: unknown): string | undefined => str(v)?.toUpperCase();
 
+/** SCAPI/OCAPI channel types are lower case; the canonical order keeps order.xsd's spelling. */
+const CHANNELS = new Map(
+  [
+    'Storefront',
+    'CallCenter',
+    'Marketplace',
+    'DSS',
+    'Store',
+    'Pinterest',
+    'Twitter',
+    'FacebookAds',
+    'Subscriptions',
+    'OnlineReservation',
+    'CustomerServiceCenter',
+    'InstagramCommerce',
+    'Google',
+    'TikTok',
+    'Snapchat',
+    'WhatsApp',
+    'YouTube',
+    'ChatGPT',
+    'Gemini',
+  ].map((c) => [c.toLowerCase(), c]),
+);
+const channel = (v: unknown): string | undefined => {
+  const s = str(v);
+  return s === undefined ? undefined : (CHANNELS.get(s.toLowerCase()) ?? s);
+};
+
 /** snake_case keys to camelCase, recursively; `c_` custom keys keep their attribute id as is. */
 export function camelize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelize);
@@ -102,9 +131,9 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
     if (price !== undefined && taxation === 'gross' && d.gross === undefined) d.gross = price;
     return d;
   };
-  const adjustments = (item: Json, at: string, what: string): Adjustment[] => {
+  const adjustments = (items: unknown, at: string, what: string): Adjustment[] => {
     const out: Adjustment[] = [];
-    list(item.priceAdjustments).forEach((pa, i) => {
+    list(items).forEach((pa, i) => {
       const p = `${at}[${i}]`;
       const label = `${what} price adjustment ${i + 1}`;
       const amounts = ctx.amounts(amountsOf(pa, p, label), p, label);
@@ -149,7 +178,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
       shipmentRef,
       gift: bool(item.gift),
       giftMessage: str(item.giftMessage),
-      adjustments: adjustments(item, `${p}.adjustments`, label),
+      adjustments: adjustments(item.priceAdjustments, `${p}.adjustments`, label),
       customAttributes: customAttributes(item),
     });
     list(item.optionItems).forEach((opt, j) => {
@@ -163,10 +192,11 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
         quantity: quantity as number,
         unitPrice: ctx.money(opt.basePrice, `${op}.unitPrice`, `${olabel} basePrice`) as number,
         ...full(ctx.amounts(amountsOf(opt, op, olabel), op, olabel)),
-        taxRate: ctx.number(opt.taxRate, `${op}.taxRate`, `${olabel} taxRate`) ?? 0,
+        taxRate: (ctx.number(opt.taxRate, `${op}.taxRate`, `${olabel} taxRate`) ??
+          ctx.number(item.taxRate, `${op}.taxRate`, `${olabel} taxRate`)) as number,
         shipmentRef,
         parentLineRef: lineRef,
-        adjustments: adjustments(opt, `${op}.adjustments`, olabel),
+        adjustments: adjustments(opt.priceAdjustments, `${op}.adjustments`, olabel),
         customAttributes: customAttributes(opt),
       });
     });
@@ -174,17 +204,16 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
   list(doc.giftCertificateItems).forEach((gc, i) => {
     const p = `lines[${lines.length}]`;
     const label = `gift certificate item ${i + 1}`;
-    const price = ctx.money(gc.price, `${p}.grossPrice`, `${label} price`);
+    const amounts = ctx.amounts(amountsOf(gc, p, label), p, label);
+    const price = amounts ? (taxation === 'net' ? amounts.netPrice : amounts.grossPrice) : undefined;
     lines.push({
       lineRef: `gc-${i + 1}`,
       kind: 'giftCertificate',
       sku: str(gc.giftCertificateId) ?? 'GIFT_CERTIFICATE',
-      name: str(gc.message) ?? undefined,
+      name: str(gc.itemText) ?? str(gc.message),
       quantity: 1,
-      unitPrice: price as number,
-      netPrice: price as number,
-      tax: 0,
-      grossPrice: price as number,
+      unitPrice: (ctx.money(gc.basePrice, `${p}.unitPrice`, `${label} basePrice`) ?? price) as number,
+      ...full(amounts),
       taxRate: 0,
       shipmentRef: str(gc.shipmentId),
       recipientEmail: str(gc.recipientEmail),
@@ -204,7 +233,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
       lineRef: owner,
       ...full(ctx.amounts(amountsOf(si, p, label), p, label)),
       taxRate: ctx.number(si.taxRate, `${p}.taxRate`, `${label} taxRate`) ?? 0,
-      adjustments: adjustments(si, `${p}.adjustments`, label),
+      adjustments: adjustments(si.priceAdjustments, `${p}.adjustments`, label),
     };
   });
 
@@ -239,7 +268,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
     currency,
     taxation,
     locale: str(doc.customerLocale),
-    channel: str(doc.channelType),
+    channel: channel(doc.channelType),
     status: {
       order: upper(doc.status),
       shipping: upper(doc.shippingStatus),
@@ -266,7 +295,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
       customAttributes: customAttributes(s),
     })),
     shippingCharges: charges,
-    orderAdjustments: adjustments(doc, 'orderAdjustments', 'order').map((a) => ({
+    orderAdjustments: adjustments(doc.orderPriceAdjustments, 'orderAdjustments', 'order').map((a) => ({
       ...a,
       scope: 'merchandise' as const,
     })),

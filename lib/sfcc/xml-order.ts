@@ -129,7 +129,8 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
         quantity: quantity as number,
         unitPrice: ctx.money(textOf(ol, 'base-price'), `${op}.unitPrice`, `${olabel} base-price`) as number,
         ...(oamounts as { netPrice: number; tax: number; grossPrice: number }),
-        taxRate: ctx.number(textOf(ol, 'tax-rate'), `${op}.taxRate`, `${olabel} tax-rate`) ?? 0,
+        // option-lineitem has no tax-rate of its own: it is taxed like its product
+        taxRate: ctx.number(textOf(pl, 'tax-rate'), `${op}.taxRate`, `${olabel} tax-rate`) as number,
         shipmentRef,
         parentLineRef: lineRef,
         adjustments: adjustments(ctx, ol, `${op}.adjustments`, olabel),
@@ -164,7 +165,7 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
       lineRef: `gc-${i + 1}`,
       kind: 'giftCertificate',
       sku: textOf(gl, 'giftcertificate-id') ?? 'GIFT_CERTIFICATE',
-      name: textOf(gl, 'lineitem-text'),
+      name: textOf(gl, 'lineitem-text') ?? textOf(gl, 'message'),
       quantity: 1,
       unitPrice: (ctx.money(textOf(gl, 'base-price'), `${p}.unitPrice`, `${label} base-price`) ??
         price) as number,
@@ -219,7 +220,14 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
   childrenNamed(child(el, 'payments'), 'payment').forEach((pe, i) => {
     const p = `payments[${i}]`;
     const amount = ctx.money(textOf(pe, 'amount'), `${p}.amount`, `payment ${i + 1} amount`);
-    payments.push({ ...paymentInstrument(ctx, pe, p), amount: amount as number, ...paymentTransaction(pe) });
+    const instrument = paymentInstrument(ctx, pe, p);
+    payments.push({
+      ...instrument,
+      amount: amount as number,
+      ...paymentTransaction(pe),
+      // instrument-level (OrderPaymentInstrument) and payment-level (PaymentTransaction) attributes
+      customAttributes: { ...instrument.customAttributes, ...customAttributes(pe) },
+    });
   });
 
   const customer = child(el, 'customer');
