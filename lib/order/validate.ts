@@ -47,13 +47,14 @@ function pathOf(segments: readonly PropertyKey[]): string {
 
 export function validateOrder(mapped: MappedOrder, source: OrderSource): ValidationResult {
   const errors: OrderIssue[] = [...mapped.issues];
-  const reported = errors.map((e) => e.path);
+  const reported = (at: string): boolean =>
+    errors.some((e) => at === e.path || at.startsWith(`${e.path}.`) || at.startsWith(`${e.path}[`));
   const parsed = DraftSchema.safeParse({ ...mapped.draft, source });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const at = pathOf(issue.path);
       // A field the mapper already reported (bad money, missing block) is not reported twice.
-      if (reported.some((r) => at === r || at.startsWith(`${r}.`) || at.startsWith(`${r}[`))) continue;
+      if (reported(at)) continue;
       const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
       errors.push({
         path: at,
@@ -61,11 +62,13 @@ export function validateOrder(mapped: MappedOrder, source: OrderSource): Validat
         message: missing ? `${at} is missing` : `${at}: ${issue.message}`,
       });
     }
-    return { ok: false, errors };
   }
-  const order = parsed.data;
+  // The business rules run even when the shape is broken, so that one pass reports everything;
+  // they skip fields already reported and guard against the holes the findings describe.
+  const readable = errors.length === 0;
+  const order = parsed.success ? parsed.data : ({ ...mapped.draft, source } as Omit<Order, 'totals'>);
   const rule = (path: string, name: string, message: string): void => {
-    errors.push({ path, rule: name, message });
+    if (!errors.some((e) => e.path === path)) errors.push({ path, rule: name, message });
   };
 
   if (!order.orderRef || order.orderRef.trim() !== order.orderRef || order.orderRef.length > 50) {
@@ -151,6 +154,7 @@ export function validateOrder(mapped: MappedOrder, source: OrderSource): Validat
     }
   });
 
+  if (!readable) return { ok: false, errors };
   const totals = reconcile(order, mapped, rule);
   const paid = order.payments.reduce((s, p) => s + p.amount, 0);
   if (totals.grandTotal > 0 && paid < totals.grandTotal) {

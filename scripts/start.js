@@ -1,0 +1,166 @@
+// `npm start` (after the build): runs Node-RED from this checkout with the pack installed and the
+// SFCC import template deployed, in the git-ignored user dir .node-red/. What an analyst changes
+// there (flows, settings) is kept from one start to the next.
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+const { setTimeout } = require('timers');
+
+const root = path.resolve(__dirname, '..');
+const userDir = path.join(root, '.node-red');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const port = Number(process.env.PORT) || 1880;
+const editorUrl = `http://127.0.0.1:${port}`;
+
+function say(text) {
+  console.log(`[oms start] ${text}`);
+}
+
+function writeIfMissing(file, content, what) {
+  if (fs.existsSync(file)) {
+    say(`kept ${what}: ${path.relative(root, file)}`);
+    return false;
+  }
+  fs.writeFileSync(file, content);
+  say(`wrote ${what}: ${path.relative(root, file)}`);
+  return true;
+}
+
+const SETTINGS = `// Node-RED settings for \`npm start\`, written by scripts/start.js when missing: edit freely,
+// or delete this file to get the default back. Full reference:
+// https://nodered.org/docs/user-guide/runtime/settings-file
+module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: Number(process.env.PORT) || 1880,
+  flowFile: 'flows.json',
+  // Encrypts flows_cred.json. The fixed fallback is for local development with sandbox
+  // credentials only: set OMS_CREDENTIAL_SECRET before entering any real credential.
+  credentialSecret: process.env.OMS_CREDENTIAL_SECRET || 'oms-local-development-only',
+  logging: {
+    console: { level: 'info', metric: false, audit: false },
+  },
+};
+`;
+
+/** Makes the pack visible to Node-RED as if installed: a symlink plus the dependency it scans. */
+function linkPack() {
+  const modules = path.join(userDir, 'node_modules');
+  const link = path.join(modules, pkg.name);
+  fs.mkdirSync(modules, { recursive: true });
+  let current;
+  try {
+    current = fs.lstatSync(link);
+  } catch {
+    current = undefined;
+  }
+  if (current && !(current.isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(root))) {
+    fs.rmSync(link, { recursive: true, force: true });
+    current = undefined;
+  }
+  if (!current) fs.symlinkSync(root, link, 'junction');
+  const userPkgFile = path.join(userDir, 'package.json');
+  const userPkg = fs.existsSync(userPkgFile)
+    ? JSON.parse(fs.readFileSync(userPkgFile, 'utf8'))
+    : { name: 'oms-node-red-user-dir', description: 'Written by scripts/start.js', private: true };
+  userPkg.dependencies = { ...userPkg.dependencies, [pkg.name]: 'file:..' };
+  fs.writeFileSync(userPkgFile, `${JSON.stringify(userPkg, null, 2)}\n`);
+}
+
+/** The sample export: OMS_SAMPLE_FILE if set, else 200 generated orders (generated once). */
+function sampleFile() {
+  if (process.env.OMS_SAMPLE_FILE) {
+    const given = path.resolve(process.env.OMS_SAMPLE_FILE);
+    say(`sample export from OMS_SAMPLE_FILE: ${given}`);
+    return given;
+  }
+  const file = path.join(userDir, 'sample', 'sfcc-orders.xml');
+  if (fs.existsSync(file)) {
+    say(`kept sample export: ${path.relative(root, file)}`);
+    return file;
+  }
+  const cli = path.join(root, 'dist', 'bin', 'oms.js');
+  if (!fs.existsSync(cli)) {
+    say(`cannot generate the sample export: ${path.relative(root, cli)} is missing (npm run build)`);
+    return file;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Generated under a temporary name, so that an interrupted run leaves no half file behind.
+  const partial = file.replace(/\.xml$/, '.partial.xml');
+  const run = spawnSync(process.execPath, [cli, 'generate-orders', '200', partial], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (run.status === 0 && fs.existsSync(partial)) {
+    fs.renameSync(partial, file);
+    say(`generated sample export: ${path.relative(root, file)}`);
+  } else {
+    fs.rmSync(partial, { force: true });
+    say(`generating the sample export failed (${run.error ? run.error.message : `exit ${run.status}`})`);
+  }
+  return file;
+}
+
+/** The template's current version, as Node-RED's flow file, unless the analyst already has one. */
+function writeFlows() {
+  const dir = path.join(root, 'flows', 'sfcc-import');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const current = manifest.versions.find((v) => v.version === manifest.current);
+  if (!current) throw new Error(`flows/sfcc-import/manifest.json: no version entry for ${manifest.current}`);
+  const flows = fs.readFileSync(path.join(dir, current.file), 'utf8');
+  const file = path.join(userDir, 'flows.json');
+  if (!writeIfMissing(file, flows, `flows (template sfcc-import@${current.version})`)) {
+    say('your flow edits are kept; delete .node-red/flows.json to start again from the template');
+  }
+}
+
+/** Prints the editor address once it answers (after Node-RED's own start-up log). */
+function announceWhenUp(child) {
+  const deadline = Date.now() + 60000;
+  const attempt = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const req = http.get(`${editorUrl}/`, (res) => {
+      res.resume();
+      say(`Node-RED editor: ${editorUrl}`);
+    });
+    req.setTimeout(2000, () => req.destroy());
+    req.on('error', () => {
+      if (Date.now() < deadline) setTimeout(attempt, 500);
+      else say(`Node-RED editor should be at ${editorUrl}, but it does not answer yet`);
+    });
+  };
+  attempt();
+}
+
+function main() {
+  fs.mkdirSync(userDir, { recursive: true });
+  writeIfMissing(path.join(userDir, 'settings.js'), SETTINGS, 'settings');
+  linkPack();
+  const sample = sampleFile();
+  writeFlows();
+
+  const red = require.resolve('node-red/red.js', { paths: [root] });
+  const child = spawn(process.execPath, [red, '--userDir', userDir], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, OMS_SAMPLE_FILE: sample },
+  });
+  announceWhenUp(child);
+
+  // Ctrl-C reaches both processes from the terminal; Node-RED ignores the repeat while it stops.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+  }
+  child.on('error', (err) => {
+    say(`could not start Node-RED: ${err.message}`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    process.exitCode = code ?? 128 + (os.constants.signals[signal] || 0);
+  });
+}
+
+main();
