@@ -36,6 +36,7 @@ for (const name of fs.readdirSync(path.join(root, 'flows'))) {
   if (!fs.existsSync(manifestFile)) continue;
   const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
   const current = manifest.versions.find((v) => v.version === manifest.current);
-  if (!current) throw new Error(`flows/${name}/manifest.json: no version entry for current ${manifest.current}`);
+  if (!current)
+    throw new Error(`flows/${name}/manifest.json: no version entry for current ${manifest.current}`);
   copy(path.join(dir, current.file), path.join(examples, `${manifest.title}.json`));
 }

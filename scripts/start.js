@@ -41,6 +41,8 @@ module.exports = {
   logging: {
     console: { level: 'info', metric: false, audit: false },
   },
+  // A local sandbox: do not ask about (or send) usage telemetry.
+  telemetry: { enabled: false, updateNotification: false },
 };
 `;
 
@@ -110,9 +112,12 @@ function writeFlows() {
   if (!current) throw new Error(`flows/sfcc-import/manifest.json: no version entry for ${manifest.current}`);
   const flows = fs.readFileSync(path.join(dir, current.file), 'utf8');
   const file = path.join(userDir, 'flows.json');
-  if (!writeIfMissing(file, flows, `flows (template sfcc-import@${current.version})`)) {
-    say('your flow edits are kept; delete .node-red/flows.json to start again from the template');
+  if (fs.existsSync(file)) {
+    say('kept your flows in .node-red/flows.json (delete it to start again from the template)');
+    return;
   }
+  fs.writeFileSync(file, flows);
+  say(`wrote .node-red/flows.json from template sfcc-import@${current.version}`);
 }
 
 /** Prints the editor address once it answers (after Node-RED's own start-up log). */

@@ -35,10 +35,28 @@ export function maskCardNumbers(text: string): { text: string; masked: number } 
 }
 
 /**
+ * System-generated identifiers of the canonical order: a 13-19 digit EAN, tracking or transaction
+ * number passes Luhn one time in ten, and masking it would corrupt the order.
+ */
+export const IDENTIFIER_KEYS: ReadonlySet<string> = new Set([
+  'orderRef',
+  'lineRef',
+  'parentLineRef',
+  'sku',
+  'shipmentRef',
+  'chargeRef',
+  'customerNo',
+  'transactionId',
+  'trackingNumber',
+  'promotionId',
+  'campaignId',
+]);
+
+/**
  * Masks card numbers in every string of a JSON-like value, in place, and returns how many it
  * masked. Runs on each order at the edge, before anything can log, echo or send it.
  */
-export function maskCardNumbersDeep(value: unknown): number {
+export function maskCardNumbersDeep(value: unknown, skip: ReadonlySet<string> = IDENTIFIER_KEYS): number {
   let masked = 0;
   const visit = (node: unknown): unknown => {
     if (typeof node === 'string') {
@@ -50,7 +68,7 @@ export function maskCardNumbersDeep(value: unknown): number {
       for (let i = 0; i < node.length; i++) node[i] = visit(node[i]);
     } else if (node !== null && typeof node === 'object') {
       const record = node as Record<string, unknown>;
-      for (const key of Object.keys(record)) record[key] = visit(record[key]);
+      for (const key of Object.keys(record)) if (!skip.has(key)) record[key] = visit(record[key]);
     }
     return node;
   };

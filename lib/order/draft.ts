@@ -12,6 +12,8 @@ export interface MappedOrder {
   draft: OrderDraft;
   declared: DeclaredTotals;
   issues: OrderIssue[];
+  /** The SFCC site the order was placed on, when the source says. */
+  siteId?: string;
   /** Minor-unit digits used to read the money (for messages). */
   exponent: number;
 }

@@ -66,9 +66,10 @@ export function validateOrder(mapped: MappedOrder, source: OrderSource): Validat
   // The business rules run even when the shape is broken, so that one pass reports everything;
   // they skip fields already reported and guard against the holes the findings describe.
   const readable = errors.length === 0;
+  const found = new Set(errors.map((e) => e.path));
   const order = parsed.success ? parsed.data : ({ ...mapped.draft, source } as Omit<Order, 'totals'>);
   const rule = (path: string, name: string, message: string): void => {
-    if (!errors.some((e) => e.path === path)) errors.push({ path, rule: name, message });
+    if (!found.has(path)) errors.push({ path, rule: name, message });
   };
 
   if (!order.orderRef || order.orderRef.trim() !== order.orderRef || order.orderRef.length > 50) {
@@ -78,7 +79,9 @@ export function validateOrder(mapped: MappedOrder, source: OrderSource): Validat
   else if (!DATE_TIME.test(order.createdAt) || Number.isNaN(Date.parse(order.createdAt))) {
     rule('createdAt', 'datetime', `order-date "${order.createdAt}" is not an ISO 8601 date-time`);
   } else {
-    order.createdAt = new Date(order.createdAt).toISOString();
+    // A date-time without an offset is read as UTC, never as the server's local time.
+    const zoned = /(Z|[+-]\d\d:\d\d)$/.test(order.createdAt) ? order.createdAt : `${order.createdAt}Z`;
+    order.createdAt = new Date(zoned).toISOString();
   }
   if (!order.currency) rule('currency', 'required', 'currency is missing');
   else if (currencyMinorUnits(order.currency) === undefined) {

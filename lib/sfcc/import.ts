@@ -112,6 +112,7 @@ export class OrderImporter {
       ]);
     }
     if (flags.length > 0) this.summary.flagged++;
+    if (mapped.siteId) source.siteId = mapped.siteId;
     const orderRef = mapped.draft.orderRef || `(order ${position})`;
     if (mapped.draft.orderRef && this.seen.has(orderRef)) {
       this.summary.duplicates++;

@@ -146,7 +146,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
         couponCode: str(pa.couponCode),
         reasonCode: str(pa.reasonCode),
         text: str(pa.itemText),
-        manual: pa.manual === true ? true : undefined,
+        manual: typeof pa.manual === 'boolean' ? pa.manual : undefined,
         ...amounts,
       });
     });
@@ -204,15 +204,22 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
   list(doc.giftCertificateItems).forEach((gc, i) => {
     const p = `lines[${lines.length}]`;
     const label = `gift certificate item ${i + 1}`;
-    const amounts = ctx.amounts(amountsOf(gc, p, label), p, label);
-    const price = amounts ? (taxation === 'net' ? amounts.netPrice : amounts.grossPrice) : undefined;
+    const declared = amountsOf(gc, p, label);
+    // Gift certificates carry no tax; OCAPI gives only `amount`.
+    const only = declared.gross ?? declared.net ?? ctx.money(gc.amount, p, `${label} amount`);
+    const amounts = ctx.amounts(
+      declared.tax === undefined && only !== undefined ? { net: only, tax: 0, gross: only } : declared,
+      p,
+      label,
+    );
     lines.push({
       lineRef: `gc-${i + 1}`,
       kind: 'giftCertificate',
-      sku: str(gc.giftCertificateId) ?? 'GIFT_CERTIFICATE',
+      sku: 'GIFT_CERTIFICATE',
       name: str(gc.itemText) ?? str(gc.message),
       quantity: 1,
-      unitPrice: (ctx.money(gc.basePrice, `${p}.unitPrice`, `${label} basePrice`) ?? price) as number,
+      unitPrice: (ctx.money(gc.basePrice, `${p}.unitPrice`, `${label} basePrice`) ??
+        (amounts && (taxation === 'net' ? amounts.netPrice : amounts.grossPrice))) as number,
       ...full(amounts),
       taxRate: 0,
       shipmentRef: str(gc.shipmentId),
@@ -232,7 +239,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
       shipmentRef: str(si.shipmentId),
       lineRef: owner,
       ...full(ctx.amounts(amountsOf(si, p, label), p, label)),
-      taxRate: ctx.number(si.taxRate, `${p}.taxRate`, `${label} taxRate`) ?? 0,
+      taxRate: ctx.number(si.taxRate, `${p}.taxRate`, `${label} taxRate`) as number,
       adjustments: adjustments(si.priceAdjustments, `${p}.adjustments`, label),
     };
   });
@@ -312,6 +319,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
     draft,
     issues: ctx.issues,
     exponent: ctx.exponent,
+    siteId: str(doc.siteId),
     declared: {
       merchandiseAfterItemDiscounts: basis(doc.productSubTotal, 'totals.merchandise', 'productSubTotal'),
       adjustedMerchandise: basis(doc.productTotal, 'totals.merchandise', 'productTotal'),

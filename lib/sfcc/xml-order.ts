@@ -58,10 +58,16 @@ function declared(ctx: MapContext, el: XmlElement | undefined, at: string, what:
   };
 }
 
-function adjustments(ctx: MapContext, el: XmlElement | undefined, at: string, what: string): Adjustment[] {
+function adjustments(
+  ctx: MapContext,
+  el: XmlElement | undefined,
+  at: string,
+  what: string,
+  offset = 0,
+): Adjustment[] {
   const out: Adjustment[] = [];
   childrenNamed(child(el, 'price-adjustments'), 'price-adjustment').forEach((pa, i) => {
-    const p = `${at}[${i}]`;
+    const p = `${at}[${offset + i}]`;
     const label = `${what} price-adjustment ${i + 1}`;
     const amounts = ctx.amounts(declared(ctx, pa, p, label), p, label);
     const promotionId = textOf(pa, 'promotion-id');
@@ -164,7 +170,8 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
     lines.push({
       lineRef: `gc-${i + 1}`,
       kind: 'giftCertificate',
-      sku: textOf(gl, 'giftcertificate-id') ?? 'GIFT_CERTIFICATE',
+      // giftcertificate-id is the certificate's redemption code: a secret, never copied
+      sku: 'GIFT_CERTIFICATE',
       name: textOf(gl, 'lineitem-text') ?? textOf(gl, 'message'),
       quantity: 1,
       unitPrice: (ctx.money(textOf(gl, 'base-price'), `${p}.unitPrice`, `${label} base-price`) ??
@@ -198,7 +205,7 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
     shipmentRef: s.attrs['shipment-id']?.trim() ?? '',
     method: textOf(s, 'shipping-method'),
     address: address(child(s, 'shipping-address')),
-    status: textOf(child(s, 'status'), 'shipping-status'),
+    status: textOf(child(s, 'status'), 'shipping-status')?.toUpperCase(),
     trackingNumber: textOf(s, 'tracking-number'),
     gift: bool(textOf(s, 'gift')),
     giftMessage: textOf(s, 'gift-message'),
@@ -206,14 +213,22 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
   }));
 
   const totals = child(el, 'totals');
+  const merchandiseAdjustments = adjustments(
+    ctx,
+    child(totals, 'merchandize-total'),
+    'orderAdjustments',
+    'order merchandise',
+  ).map((a) => ({ ...a, scope: 'merchandise' as const }));
   const orderAdjustments: OrderAdjustment[] = [
-    ...adjustments(ctx, child(totals, 'merchandize-total'), 'orderAdjustments', 'order merchandise').map(
-      (a) => ({ ...a, scope: 'merchandise' as const }),
-    ),
-    ...adjustments(ctx, child(totals, 'shipping-total'), 'orderAdjustments', 'order shipping').map((a) => ({
-      ...a,
-      scope: 'shipping' as const,
-    })),
+    ...merchandiseAdjustments,
+    ...adjustments(
+      ctx,
+      child(totals, 'shipping-total'),
+      'orderAdjustments',
+      'order shipping',
+      childrenNamed(child(child(totals, 'merchandize-total'), 'price-adjustments'), 'price-adjustment')
+        .length,
+    ).map((a) => ({ ...a, scope: 'shipping' as const })),
   ];
 
   const payments: Payment[] = [];
@@ -241,11 +256,11 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
     locale: textOf(el, 'customer-locale'),
     channel: textOf(el, 'channel-type'),
     status: {
-      order: textOf(status, 'order-status'),
-      shipping: textOf(status, 'shipping-status'),
-      payment: textOf(status, 'payment-status'),
-      confirmation: textOf(status, 'confirmation-status'),
-      export: textOf(status, 'export-status'),
+      order: textOf(status, 'order-status')?.toUpperCase(),
+      shipping: textOf(status, 'shipping-status')?.toUpperCase(),
+      payment: textOf(status, 'payment-status')?.toUpperCase(),
+      confirmation: textOf(status, 'confirmation-status')?.toUpperCase(),
+      export: textOf(status, 'export-status')?.toUpperCase(),
     },
     customer: {
       customerNo: textOf(customer, 'customer-no'),

@@ -136,6 +136,8 @@ export async function* readOrderElements(input: XmlInput): AsyncGenerator<XmlOrd
       error = { code: 'EMPTY_FILE', message: 'the file is empty' };
     } else {
       const openAtEnd = depth;
+      const line = parser.line;
+      const column = parser.column;
       parser.close();
       if (error || openAtEnd > 0) {
         // The stream ended inside an element: an upload cut short, not a bad order.
@@ -143,8 +145,8 @@ export async function* readOrderElements(input: XmlInput): AsyncGenerator<XmlOrd
         error = {
           code: 'XML_TRUNCATED',
           message: `the file ends before its last element is closed${where} (truncated?)`,
-          line: parser.line,
-          column: parser.column,
+          line,
+          column,
         };
       } else if (rootName === undefined) {
         error = { code: 'NOT_XML', message: 'the file holds no XML element' };

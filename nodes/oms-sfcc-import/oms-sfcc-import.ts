@@ -19,108 +19,106 @@ interface ImportNodeDef extends NodeDef {
 const YIELD_EVERY = 64;
 const FORMATS: readonly ImportFormat[] = ['auto', 'xml', 'ocapi', 'scapi'];
 
+/** A failure Catch nodes see with msg.error.code set. */
 class ImportError extends Error {
   constructor(
     message: string,
     readonly code: string,
-    readonly retryable = false,
   ) {
     super(message);
   }
 }
 
+type Send = (msgs: Array<NodeMessage | null>) => void;
+
 export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-sfcc-import.${key}`, params);
+
   function OmsSfccImport(this: Node, config: ImportNodeDef): void {
     RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const format: ImportFormat = FORMATS.includes(config.format) ? config.format : 'auto';
-    const totals = { accepted: 0, rejected: 0 };
     let closing = false;
     let queue: Promise<void> = Promise.resolve();
 
-    const showTotals = (fill: 'green' | 'yellow' | 'red' | 'blue', extra = ''): void => {
-      node.status({
-        fill,
-        shape: 'dot',
-        text: RED._('oms-sfcc-import.status.counts', { ...totals, extra }),
-      });
-    };
-
-    async function run(
-      msg: NodeMessageInFlow,
-      send: (msgs: Array<NodeMessage | null>) => void,
-      done: (err?: Error) => void,
-    ): Promise<void> {
+    async function run(msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void): Promise<void> {
+      if (closing) return; // queued behind an import cut short by a redeploy
       const filename = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : undefined;
       const payload = msg.payload;
-      const usable =
-        typeof payload === 'string' ||
-        Buffer.isBuffer(payload) ||
-        (typeof payload === 'object' && payload !== null);
+      const usable = typeof payload === 'string' || (typeof payload === 'object' && payload !== null);
       if (!filename && !usable) {
-        done(new ImportError(RED._('oms-sfcc-import.errors.noInput'), 'OMS_BAD_INPUT'));
+        node.status({ fill: 'red', shape: 'ring', text: 'OMS_BAD_INPUT' });
+        done(new ImportError(t('errors.noInput'), 'OMS_BAD_INPUT'));
         return;
       }
       const template = parseTemplateRef(RED.util.evaluateNodeProperty('OMS_TEMPLATE', 'env', node, msg));
       const batchId = randomUUID();
-      node.status({ fill: 'blue', shape: 'ring', text: RED._('oms-sfcc-import.status.importing') });
+      const counts = { accepted: 0, rejected: 0 };
+      node.status({ fill: 'blue', shape: 'ring', text: t('status.importing', { count: 0 }) });
       const events = filename
         ? importFile(filename, { format })
         : importOrders(payload as ImportInput, { format });
-      let summary: ImportSummary | undefined;
-      let count = 0;
-      for (;;) {
-        const next = await events.next();
-        if (next.done) {
-          summary = next.value;
-          break;
-        }
-        if (closing) return; // redeploy: the source file is untouched, nothing was acknowledged
-        const event = next.value;
-        if (event.type === 'accepted') {
-          totals.accepted++;
-          const { order } = event;
-          const oms = createEnvelope({
-            orderRef: order.orderRef,
-            state: 'Created',
+      let summary: ImportSummary;
+      try {
+        for (;;) {
+          const next = await events.next();
+          if (next.done) {
+            summary = next.value;
+            break;
+          }
+          // Redeploy: stop reading. The file is untouched and nothing was acknowledged for it.
+          if (closing) return;
+          const event = next.value;
+          const common = {
             template,
-            source: order.source,
+            source: event.type === 'accepted' ? event.order.source : event.source,
             flags: event.flags,
             batchId,
-          });
-          send([{ _msgid: RED.util.generateId(), topic: msg.topic, payload: order, oms }, null, null]);
-        } else {
-          totals.rejected++;
-          const oms = createEnvelope({
-            orderRef: event.orderRef,
-            template,
-            source: event.source,
-            flags: event.flags,
-            batchId,
-          });
-          const rejected = {
-            orderRef: event.orderRef,
-            errors: event.errors,
-            position: event.position,
-            order: event.partial,
           };
-          send([null, { _msgid: RED.util.generateId(), topic: msg.topic, payload: rejected, oms }, null]);
+          if (event.type === 'accepted') {
+            counts.accepted++;
+            const oms = createEnvelope({ ...common, orderRef: event.order.orderRef, state: 'Created' });
+            send([
+              { _msgid: RED.util.generateId(), topic: msg.topic, payload: event.order, oms },
+              null,
+              null,
+            ]);
+          } else {
+            counts.rejected++;
+            const oms = createEnvelope({ ...common, orderRef: event.orderRef });
+            const payload = {
+              orderRef: event.orderRef,
+              errors: event.errors,
+              position: event.position,
+              order: event.partial,
+            };
+            send([null, { _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }, null]);
+          }
+          if ((counts.accepted + counts.rejected) % YIELD_EVERY === 0) {
+            node.status({
+              fill: 'blue',
+              shape: 'ring',
+              text: t('status.importing', { count: counts.accepted + counts.rejected }),
+            });
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
-        if (++count % YIELD_EVERY === 0) {
-          showTotals('blue', ` (${count})`);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+      } finally {
+        await events.return(undefined as never); // closes the file if the loop was left early
       }
       msg.payload = { ...summary, batchId };
       send([null, null, msg]);
+      const fill = summary.error ? 'red' : summary.rejected > 0 ? 'yellow' : 'green';
+      const extra = summary.error ? ` - ${summary.error.code}` : '';
+      node.status({ fill, shape: 'dot', text: t('status.counts', { ...counts, extra }) });
       if (summary.error) {
-        showTotals('red', ` - ${summary.error.code}`);
         const where = summary.file ? ` ${summary.file}` : '';
         done(new ImportError(`SFCC import${where}: ${summary.error.message}`, summary.error.code));
-        return;
+      } else {
+        done();
       }
-      showTotals(summary.rejected > 0 ? 'yellow' : 'green');
-      done();
     }
 
     node.on('input', (msg, send, done) => {
@@ -133,10 +131,7 @@ export = function register(RED: NodeAPI): void {
     });
     node.on('close', (_removed: boolean, finished: () => void) => {
       closing = true;
-      queue.then(
-        () => finished(),
-        () => finished(),
-      );
+      queue.then(finished, finished);
     });
   }
 

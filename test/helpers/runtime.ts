@@ -15,3 +15,10 @@ export const nodeRedVersion = (
 ).version;
 
 export { helper };
+
+/** A core node module (e.g. 'common/25-catch.js') from the runtime under test. */
+export function coreNode(file: string): never {
+  const nodesDir = path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [packageDir] }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is known only at run time
+  return require(path.join(nodesDir, 'core', file)) as never;
+}
