@@ -245,13 +245,7 @@ export async function* importOrders(
       : typeof first.value === 'string'
         ? first.value
         : first.value.toString('utf8', 0, 64);
-    kind ??=
-      head
-        .replace(/^\uFEFF/, '')
-        .trimStart()
-        .startsWith('<') || first.done
-        ? 'xml'
-        : 'json';
+    kind ??= /^[[{]/.test(head.replace(/^\uFEFF/, '').trimStart()) ? 'json' : 'xml';
     const rest: AsyncIterable<string | Buffer> = {
       async *[Symbol.asyncIterator]() {
         if (!first.done) yield first.value;
