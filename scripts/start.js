@@ -9,7 +9,10 @@ const { spawn, spawnSync } = require('child_process');
 const { setTimeout } = require('timers');
 
 const root = path.resolve(__dirname, '..');
-const userDir = path.join(root, '.node-red');
+// OMS_USER_DIR lets tests start a throwaway runtime without touching the developer's .node-red/.
+const userDir = process.env.OMS_USER_DIR
+  ? path.resolve(process.env.OMS_USER_DIR)
+  : path.join(root, '.node-red');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const port = Number(process.env.PORT) || 1880;
 const editorUrl = `http://127.0.0.1:${port}`;
