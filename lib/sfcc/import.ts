@@ -164,6 +164,7 @@ async function* fromXml(
   input: XmlInput,
   importer: OrderImporter,
 ): AsyncGenerator<ImportEvent, FileError | undefined> {
+  importer.summary.format = 'xml';
   const reader = readOrderElements(input);
   for (;;) {
     let next: IteratorResult<XmlOrderElement, XmlReadResult>;
@@ -181,6 +182,21 @@ async function* fromXml(
       position,
     );
   }
+}
+
+/** Orders of a parsed JSON value; a value that holds no order document is a file-level error. */
+function* fromJsonValue(
+  value: unknown,
+  importer: OrderImporter,
+  format: ImportFormat,
+): Generator<ImportEvent, FileError | undefined> {
+  const docs = jsonDocuments(value);
+  if (!docs)
+    return { code: 'NOT_AN_ORDER', message: 'the input is not an SFCC order document or a list of them' };
+  importer.summary.format =
+    format === 'ocapi' || format === 'scapi' ? format : (jsonOrderFormat(docs[0]) ?? 'scapi');
+  yield* fromJson(docs, importer, format);
+  return undefined;
 }
 
 function* fromJson(docs: Json[], importer: OrderImporter, format: ImportFormat): Generator<ImportEvent> {
@@ -222,16 +238,7 @@ export async function* importOrders(
   else if (Buffer.isBuffer(input)) text = input.toString('utf8');
   else if (isStream(input)) stream = input;
   else {
-    const docs = jsonDocuments(input);
-    if (!docs)
-      return importer.finish({
-        code: 'NOT_AN_ORDER',
-        message: 'the object is not an SFCC order document or list of them',
-      });
-    importer.summary.format =
-      format === 'ocapi' ? 'ocapi' : format === 'scapi' ? 'scapi' : (jsonOrderFormat(docs[0]) ?? 'scapi');
-    yield* fromJson(docs, importer, format);
-    return importer.finish();
+    return importer.finish(yield* fromJsonValue(input, importer, format));
   }
 
   let kind: 'xml' | 'json' | undefined =
@@ -253,7 +260,6 @@ export async function* importOrders(
       },
     };
     if (kind === 'xml') {
-      importer.summary.format = 'xml';
       const error = yield* fromXml(rest, importer);
       return importer.finish(error);
     }
@@ -262,7 +268,6 @@ export async function* importOrders(
   const body = (text as string).replace(/^\uFEFF/, '');
   kind ??= body.trimStart().startsWith('<') ? 'xml' : /^\s*[[{]/.test(body) ? 'json' : 'xml';
   if (kind === 'xml') {
-    importer.summary.format = 'xml';
     const error = yield* fromXml(body, importer);
     return importer.finish(error);
   }
@@ -275,16 +280,7 @@ export async function* importOrders(
       message: `the input is not valid JSON: ${(err as Error).message}`,
     });
   }
-  const docs = jsonDocuments(parsed);
-  if (!docs)
-    return importer.finish({
-      code: 'NOT_AN_ORDER',
-      message: 'the JSON is not an SFCC order document or list of them',
-    });
-  importer.summary.format =
-    format === 'ocapi' || format === 'scapi' ? format : (jsonOrderFormat(docs[0]) ?? 'scapi');
-  yield* fromJson(docs, importer, format);
-  return importer.finish();
+  return importer.finish(yield* fromJsonValue(parsed, importer, format));
 }
 
 /** Streams a local file through {@link importOrders}; an unreadable file is a file-level error. */

@@ -43,6 +43,19 @@ function outputs(): Promise<{ valid: Msg[]; rejected: Msg[]; summary: Msg }> {
   });
 }
 
+/** Loads the flow with a Catch node; resolves with the first message it catches. */
+async function loadWithCatch(): Promise<{ caught: Promise<Msg> }> {
+  const catcher = { id: 'c1', z: 't1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
+  await helper.load(
+    [importNode as never, coreNode('common/25-catch.js')],
+    flow([catcher, { id: 'caught', z: 't1', type: 'helper' }]),
+  );
+  // wrapped: an async function returning a bare promise would wait for the catch itself
+  return {
+    caught: new Promise<Msg>((resolve) => helper.getNode('caught').on('input', (m: Msg) => resolve(m))),
+  };
+}
+
 describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
   beforeEach(function (done) {
     helper.startServer(done);
@@ -119,14 +132,7 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('sends a truncated file to Catch with its code, after the orders before the break', async () => {
-    const catcher = { id: 'c1', z: 't1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
-    await helper.load(
-      [importNode, coreNode('common/25-catch.js')],
-      flow([catcher, { id: 'caught', z: 't1', type: 'helper' }]),
-    );
-    const caught = new Promise<Msg>((resolve) =>
-      helper.getNode('caught').on('input', (m: Msg) => resolve(m)),
-    );
+    const { caught } = await loadWithCatch();
     const got = outputs();
     const xml = readFileSync(fixture('edge-cases.xml'), 'utf8');
     helper
@@ -141,14 +147,7 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('reports a message without payload or filename through done(err)', async () => {
-    const catcher = { id: 'c1', z: 't1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
-    await helper.load(
-      [importNode, coreNode('common/25-catch.js')],
-      flow([catcher, { id: 'caught', z: 't1', type: 'helper' }]),
-    );
-    const caught = new Promise<Msg>((resolve) =>
-      helper.getNode('caught').on('input', (m: Msg) => resolve(m)),
-    );
+    const { caught } = await loadWithCatch();
     helper.getNode('imp').receive({ payload: 42 });
     const m = await caught;
     // the test runtime returns catalog keys untranslated (test/catalog.spec.ts checks the texts)
