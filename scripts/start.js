@@ -46,6 +46,8 @@ module.exports = {
   },
   // A local sandbox: do not ask about (or send) usage telemetry.
   telemetry: { enabled: false, updateNotification: false },
+  // No palette catalogue download: the sandbox must work offline.
+  editorTheme: { palette: { catalogues: [] } },
 };
 `;
 
