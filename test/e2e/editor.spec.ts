@@ -3,13 +3,11 @@
 // would: the palette, the edit dialog, validation and the help sidebar of `oms-sfcc-import`.
 // Skipped, with a message, on a machine without /usr/bin/chromium (CI installs it: .ci/run).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { repoRoot } from '../helpers/paths';
+import { startRuntime, type StartedRuntime } from '../helpers/started-runtime';
 
 const chromiumPath = '/usr/bin/chromium';
 /** Where the test leaves a screenshot of the open edit dialog, for a human to look at. */
@@ -43,38 +41,12 @@ interface EditorRed {
 }
 declare const RED: EditorRed;
 
-/** A port nobody listens on right now (another run of the tests may be using the usual ones). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = wait): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('the editor in a browser: oms-sfcc-import palette, dialog, validation and help', function () {
   this.timeout(120000);
-  let dir: string | undefined;
-  let child: ChildProcess | undefined;
+  let runtime: StartedRuntime | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let base = '';
-  let log = '';
   const pageErrors: string[] = [];
   /** The id of the node dropped from the palette by the first test. */
   let dropped = '';
@@ -86,21 +58,8 @@ describe('the editor in a browser: oms-sfcc-import palette, dialog, validation a
       );
       this.skip();
     }
-    dir = mkdtempSync(path.join(tmpdir(), 'oms-e2e-editor-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.js')], {
-      cwd: repoRoot,
-      env: { ...process.env, PORT: String(port), OMS_USER_DIR: path.join(dir, 'user') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor('the editor', async () => ((await fetch(`${base}/flows`)).ok ? true : undefined)).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}; Node-RED said:\n${log}`);
-      },
-    );
+    runtime = await startRuntime('oms-e2e-editor-');
+    base = runtime.base;
     // The user has seen the welcome tour (User Settings > View): its overlay would cover the canvas.
     const seen = await fetch(`${base}/settings/user`, {
       method: 'POST',
@@ -146,12 +105,7 @@ describe('the editor in a browser: oms-sfcc-import palette, dialog, validation a
 
   after(async () => {
     await browser?.close();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child?.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await runtime?.stop();
   });
 
   it('lists the node in the palette under "OMS", and drags it onto the canvas', async () => {
@@ -325,6 +279,6 @@ describe('the editor in a browser: oms-sfcc-import palette, dialog, validation a
       assert.ok(await help.locator('h3', { hasText: heading }).first().isVisible(), heading);
     }
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
-    assert.doesNotMatch(log, /\[error\]/);
+    assert.doesNotMatch(runtime?.log() ?? '', /\[error\]/);
   });
 });

@@ -1,51 +1,22 @@
 // End to end: `npm start`'s script starts a real Node-RED process with the pack and the template;
 // orders are then run through a flow deployed over the admin HTTP API, as an analyst would.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { repoRoot } from '../helpers/paths';
-
-const port = 18000 + Math.floor(Math.random() * 1000);
-const base = `http://127.0.0.1:${port}`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 60000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { startRuntime, waitFor, type StartedRuntime } from '../helpers/started-runtime';
 
 describe('npm start: Node-RED with the pack and the SFCC import template', function () {
   this.timeout(120000);
+  let runtime: StartedRuntime;
+  let base: string;
   let dir: string;
-  let child: ChildProcess;
-  let log = '';
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'oms-e2e-'));
-    child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.js')], {
-      cwd: repoRoot,
-      env: { ...process.env, PORT: String(port), OMS_USER_DIR: path.join(dir, 'user') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor('the editor', async () => ((await fetch(`${base}/flows`)).ok ? true : undefined));
+    runtime = await startRuntime('oms-e2e-');
+    base = runtime.base;
+    dir = runtime.dir;
   });
-
-  after(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => runtime?.stop());
 
   it('serves the editor with the node, its catalog, and the template as an example', async () => {
     assert.ok((await fetch(base)).ok);
@@ -53,7 +24,7 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
       await fetch(`${base}/nodes`, { headers: { accept: 'application/json' } })
     ).json()) as Array<{ id: string; types: string[]; enabled: boolean }>;
     const ours = nodes.find((n) => n.id === 'node-red-contrib-oms/oms-sfcc-import');
-    assert.ok(ours?.enabled, log);
+    assert.ok(ours?.enabled, runtime.log());
     assert.deepEqual(ours.types, ['oms-sfcc-import']);
     const catalog = (await (
       await fetch(`${base}/locales/node-red-contrib-oms/oms-sfcc-import?lng=en-US`)
@@ -79,7 +50,7 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     const tab = flows.find((n) => n.id === 'oms-tpl-import-tab');
     assert.equal(tab?.env?.find((e) => e.name === 'OMS_TEMPLATE')?.value, 'sfcc-import@1.0.0');
     assert.ok(flows.some((n) => n.type === 'oms-sfcc-import'));
-    assert.doesNotMatch(log, /\[error\]/);
+    assert.doesNotMatch(runtime.log(), /\[error\]/);
   });
 
   it('runs the 200 sample orders through a deployed flow', async () => {
