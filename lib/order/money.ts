@@ -62,9 +62,3 @@ export function formatMoney(minor: number, exponent: number): string {
 export function moneyToJsonNumber(minor: number, exponent: number): number {
   return Number(formatMoney(minor, exponent));
 }
-
-export function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
-}

@@ -15,7 +15,7 @@ import type {
 import { lastFour } from '../order/card';
 import type { OrderDraft, MappedOrder } from '../order/draft';
 import { MapContext, addCustomValue } from './map-context';
-import { XmlElement, child, childrenNamed, path, textOf } from './xml-stream';
+import { XmlElement, child, childrenNamed, textOf } from './xml-stream';
 
 function bool(text: string | undefined): boolean | undefined {
   return text === undefined ? undefined : text === 'true' || text === '1';
@@ -373,5 +373,3 @@ export function xmlCardNumbers(el: XmlElement): string[] {
   }
   return out;
 }
-
-export { path };

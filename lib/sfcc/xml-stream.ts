@@ -177,9 +177,3 @@ export function textOf(el: XmlElement | undefined, name: string): string | undef
   const t = c.text.trim();
   return t === '' ? undefined : t;
 }
-
-export function path(el: XmlElement | undefined, ...names: string[]): XmlElement | undefined {
-  let cur = el;
-  for (const n of names) cur = child(cur, n);
-  return cur;
-}
