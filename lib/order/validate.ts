@@ -4,6 +4,7 @@
 import type { MappedOrder } from './draft';
 import { currencyMinorUnits, isCountryCode } from './iso';
 import { formatMoney } from './money';
+import { type AmountSum, canonicalTotals, orderSums, sumAmounts } from './totals';
 import {
   type Address,
   type DeclaredAmounts,
@@ -22,22 +23,6 @@ const DATE_TIME = /^-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** SFCC never exports orders in these states; seeing one means the export is wrong. */
 const NOT_EXPORTABLE = new Set(['CREATED', 'FAILED']);
-
-interface Sum {
-  net: number;
-  tax: number;
-  gross: number;
-}
-
-const zero = (): Sum => ({ net: 0, tax: 0, gross: 0 });
-function add(sum: Sum, a: { netPrice: number; tax: number; grossPrice: number }): Sum {
-  sum.net += a.netPrice;
-  sum.tax += a.tax;
-  sum.gross += a.grossPrice;
-  return sum;
-}
-const plus = (...parts: Sum[]): Sum =>
-  parts.reduce((s, p) => ({ net: s.net + p.net, tax: s.tax + p.tax, gross: s.gross + p.gross }), zero());
 
 function pathOf(segments: readonly PropertyKey[]): string {
   let out = '';
@@ -192,32 +177,15 @@ function reconcile(
   mapped: MappedOrder,
   rule: (path: string, name: string, message: string) => void,
 ): Totals {
-  const merch = zero();
-  const lineAdj = zero();
-  const gc = zero();
-  for (const l of order.lines) {
-    if (l.kind === 'giftCertificate') add(gc, l);
-    else add(merch, l);
-    for (const a of l.adjustments) add(lineAdj, a);
-  }
-  const ship = zero();
-  const shipAdj = zero();
-  for (const c of order.shippingCharges) {
-    add(ship, c);
-    for (const a of c.adjustments) add(shipAdj, a);
-  }
-  const orderMerchAdj = zero();
-  const orderShipAdj = zero();
-  for (const a of order.orderAdjustments) add(a.scope === 'merchandise' ? orderMerchAdj : orderShipAdj, a);
-  const adjustedMerch = plus(merch, lineAdj, orderMerchAdj);
-  const adjustedShip = plus(ship, shipAdj, orderShipAdj);
-  const computedOrder = plus(adjustedMerch, adjustedShip, gc);
+  const sums = orderSums(order);
+  const { merch, lineAdj, ship, shipAdj, adjustedMerch, adjustedShip } = sums;
+  const field = { gross: 'grossPrice', net: 'netPrice' } as const;
 
   const exp = mapped.exponent;
   const d = mapped.declared;
   const check = (
     declared: DeclaredAmounts | undefined,
-    accepted: Sum[],
+    accepted: AmountSum[],
     path: string,
     name: string,
     what: string,
@@ -227,18 +195,18 @@ function reconcile(
     const parts = (['gross', 'net'] as const).filter((k) => declared[k] !== undefined);
     if (parts.length === 0) return;
     const k = parts[0];
-    if (accepted.some((s) => s[k] === declared[k])) return;
+    if (accepted.some((s) => s[field[k]] === declared[k])) return;
     rule(
       path,
       name,
       `${what} ${k} ${formatMoney(declared[k] as number, exp)} does not match ${from}, ` +
-        `which add up to ${formatMoney(accepted[accepted.length - 1][k], exp)}`,
+        `which add up to ${formatMoney(accepted[accepted.length - 1][field[k]], exp)}`,
     );
   };
   // SFCC documents merchandize-total as before all discounts; some exports include item-level ones.
   check(
     d.merchandise,
-    [merch, plus(merch, lineAdj)],
+    [merch, sumAmounts([merch, lineAdj])],
     'totals.merchandise',
     'totals.merchandise',
     'merchandise total',
@@ -246,7 +214,7 @@ function reconcile(
   );
   check(
     d.merchandiseAfterItemDiscounts,
-    [plus(merch, lineAdj)],
+    [sumAmounts([merch, lineAdj])],
     'totals.merchandise',
     'totals.merchandise',
     'product subtotal',
@@ -262,7 +230,7 @@ function reconcile(
   );
   check(
     d.shipping,
-    [ship, plus(ship, shipAdj)],
+    [ship, sumAmounts([ship, shipAdj])],
     'totals.shipping',
     'totals.shipping',
     'shipping total',
@@ -278,7 +246,7 @@ function reconcile(
   );
   check(
     d.order,
-    [computedOrder],
+    [sums.order],
     'totals.grandTotal',
     'totals.order',
     'order total',
@@ -294,13 +262,5 @@ function reconcile(
     rule('totals.grandTotal', 'amounts.reconcile', 'order total: net price + tax is not the gross price');
   }
 
-  const discount = -plus(lineAdj, shipAdj, orderMerchAdj, orderShipAdj).gross;
-  return {
-    merchandise: merch.gross,
-    shipping: ship.gross,
-    discount,
-    giftCertificates: gc.gross,
-    tax: declaredOrder.tax ?? computedOrder.tax,
-    grandTotal: declaredOrder.gross ?? computedOrder.gross,
-  };
+  return canonicalTotals(sums, declaredOrder);
 }

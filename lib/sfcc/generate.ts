@@ -3,6 +3,7 @@
 // attributes (text, multi-value, xml:lang) and non-Latin names. Deterministic for a given seed.
 // The orders are built in the canonical model; lib/sfcc/render.ts writes them as SFCC XML,
 // OCAPI or SCAPI JSON, so one generated order can be checked through every reader.
+import { canonicalTotals, orderSums } from '../order/totals';
 import type {
   Address,
   Adjustment,
@@ -344,19 +345,8 @@ export function generateOrder(n: number, seed = 42): Order {
   }
 
   const all = [...lines, ...gcLines];
-  const sumGross = (xs: Array<{ grossPrice: number }>): number => xs.reduce((s, x) => s + x.grossPrice, 0);
-  const sumTax = (xs: Array<{ tax: number }>): number => xs.reduce((s, x) => s + x.tax, 0);
-  const adjustmentsOf = [
-    ...lines.flatMap((l) => l.adjustments),
-    ...charges.flatMap((c) => c.adjustments),
-    ...orderAdjustments,
-  ];
-  const merchandise = sumGross(lines);
-  const shipping = sumGross(charges);
-  const discount = -sumGross(adjustmentsOf);
-  const giftCertificates = sumGross(gcLines);
-  const grandTotal = merchandise + shipping - discount + giftCertificates;
-  const tax = sumTax(all) + sumTax(charges) + sumTax(adjustmentsOf);
+  const totals = canonicalTotals(orderSums({ lines: all, shippingCharges: charges, orderAdjustments }));
+  const { grandTotal } = totals;
 
   const payments: Payment[] = [];
   let remaining = grandTotal;
@@ -433,7 +423,7 @@ export function generateOrder(n: number, seed = 42): Order {
     shipments,
     shippingCharges: charges,
     orderAdjustments,
-    totals: { merchandise, shipping, discount, giftCertificates, tax, grandTotal },
+    totals,
     payments,
     customAttributes,
     source: { system: 'sfcc', format: 'xml' },

@@ -4,40 +4,9 @@
 import { currencyMinorUnits } from '../order/iso';
 import { formatMoney, moneyToJsonNumber } from '../order/money';
 import type { Address, Adjustment, CustomAttributes, Line, Order, ShippingCharge } from '../order/model';
+import { type AmountSum as Sum, orderSums, sumAmounts } from '../order/totals';
 
 export const ORDER_NAMESPACE = 'http://www.demandware.com/xml/impex/order/2006-10-31';
-
-interface Sum {
-  netPrice: number;
-  tax: number;
-  grossPrice: number;
-}
-
-function sum(items: readonly Sum[]): Sum {
-  const s = { netPrice: 0, tax: 0, grossPrice: 0 };
-  for (const i of items) {
-    s.netPrice += i.netPrice;
-    s.tax += i.tax;
-    s.grossPrice += i.grossPrice;
-  }
-  return s;
-}
-
-/** The order-level totals SFCC declares, computed from the canonical parts. */
-export function orderTotals(
-  order: Order,
-): Record<'merch' | 'lineAdj' | 'orderMerchAdj' | 'ship' | 'shipAdj' | 'orderShipAdj' | 'gc', Sum> {
-  const merchLines = order.lines.filter((l) => l.kind !== 'giftCertificate');
-  return {
-    merch: sum(merchLines),
-    lineAdj: sum(merchLines.flatMap((l) => l.adjustments)),
-    orderMerchAdj: sum(order.orderAdjustments.filter((a) => a.scope === 'merchandise')),
-    ship: sum(order.shippingCharges),
-    shipAdj: sum(order.shippingCharges.flatMap((c) => c.adjustments)),
-    orderShipAdj: sum(order.orderAdjustments.filter((a) => a.scope === 'shipping')),
-    gc: sum(order.lines.filter((l) => l.kind === 'giftCertificate')),
-  };
-}
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const escAttr = (s: string): string => esc(s).replace(/"/g, '&quot;');
@@ -120,8 +89,6 @@ class XmlWriter {
     this.close(name);
   }
 }
-
-const add = (...xs: Sum[]): Sum => sum(xs);
 
 /** One <order> element, in order.xsd sequence order. */
 export function renderOrderXml(order: Order): string {
@@ -241,21 +208,21 @@ export function renderOrderXml(order: Order): string {
     w.close('shipment');
   }
   w.close('shipments');
-  const t = orderTotals(order);
+  const t = orderSums(order);
   w.open('totals');
   w.total(
     'merchandize-total',
     t.merch,
     order.orderAdjustments.filter((a) => a.scope === 'merchandise'),
   );
-  w.total('adjusted-merchandize-total', add(t.merch, t.lineAdj, t.orderMerchAdj));
+  w.total('adjusted-merchandize-total', t.adjustedMerch);
   w.total(
     'shipping-total',
     t.ship,
     order.orderAdjustments.filter((a) => a.scope === 'shipping'),
   );
-  w.total('adjusted-shipping-total', add(t.ship, t.shipAdj, t.orderShipAdj));
-  w.total('order-total', add(t.merch, t.lineAdj, t.orderMerchAdj, t.ship, t.shipAdj, t.orderShipAdj, t.gc));
+  w.total('adjusted-shipping-total', t.adjustedShip);
+  w.total('order-total', t.order);
   w.close('totals');
   w.open('payments');
   for (const p of order.payments) {
@@ -343,7 +310,7 @@ export function renderScapiOrder(order: Order): Json {
       countryCode: a.countryCode,
       phone: a.phone,
     };
-  const t = orderTotals(order);
+  const t = orderSums(order);
   const products = order.lines.filter((l) => l.kind === 'product');
   return {
     orderNo: order.orderRef,
@@ -375,7 +342,7 @@ export function renderScapiOrder(order: Order): Json {
         quantity: l.quantity,
         basePrice: num(l.unitPrice),
         ...amounts(l),
-        priceAfterItemDiscount: basis(sum([l, ...l.adjustments])),
+        priceAfterItemDiscount: basis(sumAmounts([l], l.adjustments)),
         taxRate: l.taxRate,
         shipmentId: l.shipmentRef,
         shippingItemId: surcharge ? `sli-${l.lineRef}-surcharge` : undefined,
@@ -444,13 +411,13 @@ export function renderScapiOrder(order: Order): Json {
         ...customJson(p.customAttributes),
       },
     })),
-    productSubTotal: basis(add(t.merch, t.lineAdj)),
-    productTotal: basis(add(t.merch, t.lineAdj, t.orderMerchAdj)),
-    shippingTotal: basis(add(t.ship, t.shipAdj, t.orderShipAdj)),
+    productSubTotal: basis(sumAmounts([t.merch, t.lineAdj])),
+    productTotal: basis(t.adjustedMerch),
+    shippingTotal: basis(t.adjustedShip),
     merchandizeTotalTax: num(t.merch.tax),
-    adjustedMerchandizeTotalTax: num(add(t.merch, t.lineAdj, t.orderMerchAdj).tax),
+    adjustedMerchandizeTotalTax: num(t.adjustedMerch.tax),
     shippingTotalTax: num(t.ship.tax),
-    adjustedShippingTotalTax: num(add(t.ship, t.shipAdj, t.orderShipAdj).tax),
+    adjustedShippingTotalTax: num(t.adjustedShip.tax),
     taxTotal: num(order.totals.tax),
     orderTotal: num(order.totals.grandTotal),
     remoteHost: '127.0.0.1',

@@ -40,6 +40,7 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const format: ImportFormat = FORMATS.includes(config.format) ? config.format : 'auto';
+    if (format !== config.format) node.warn(t('errors.badFormat', { value: String(config.format) }));
     let closing = false;
     let queue: Promise<void> = Promise.resolve();
 
