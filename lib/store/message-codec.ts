@@ -1,0 +1,54 @@
+// Node-RED messages to and from the text kept in the store (retries, dead letters).
+// JSON with Buffers preserved; what cannot survive a restart is dropped on purpose.
+
+/** Live objects of the HTTP In node: meaningless after a restart and not serialisable. */
+const DROPPED_KEYS = new Set(['req', 'res', 'socket']);
+
+export function encodeMessage(msg: object): string {
+  const top: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(msg)) {
+    if (!DROPPED_KEYS.has(key)) top[key] = value;
+  }
+  return JSON.stringify(toPlain(top, []));
+}
+
+/** A JSON-safe copy: cycles become "[Circular]", BigInt a string, functions and symbols go. */
+function toPlain(value: unknown, ancestors: object[]): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (value === null || typeof value !== 'object') return value;
+  if (Buffer.isBuffer(value)) return value.toJSON();
+  if (value instanceof Date) return value.toJSON();
+  if (ancestors.includes(value)) return '[Circular]';
+  ancestors.push(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => toPlain(item, ancestors) ?? null);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const plain = toPlain(item, ancestors);
+      if (plain !== undefined) out[key] = plain;
+    }
+    return out;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+export function decodeMessage(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text, (_key, v: unknown) => {
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      (v as { type?: unknown }).type === 'Buffer' &&
+      Array.isArray((v as { data?: unknown }).data) &&
+      Object.keys(v).length === 2
+    ) {
+      return Buffer.from((v as { data: number[] }).data);
+    }
+    return v;
+  });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('Stored message is not a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

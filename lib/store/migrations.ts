@@ -1,0 +1,109 @@
+// Schema of the SQLite store, one numbered step at a time. A released step is never edited:
+// a change is a new step. The store refuses a file written by a newer schema than it knows.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'ledger, effects, orders and audit trail, retries, dead letters',
+    sql: `
+      CREATE TABLE ledger (
+        order_key    TEXT PRIMARY KEY,
+        source       TEXT NOT NULL,
+        site         TEXT NOT NULL,
+        order_no     TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        batch_id     TEXT NOT NULL,
+        first_seen   INTEGER NOT NULL,
+        last_seen    INTEGER NOT NULL,
+        seen_count   INTEGER NOT NULL
+      );
+      CREATE INDEX ledger_batch ON ledger (batch_id);
+
+      -- A batch is open while its file is being read; an open batch left by a previous
+      -- process was cut short, and its orders are delivered again when they come back.
+      CREATE TABLE batches (
+        batch_id     TEXT PRIMARY KEY,
+        owner        TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        completed_at INTEGER
+      );
+
+      CREATE TABLE effects (
+        effect_key  TEXT PRIMARY KEY,
+        state       TEXT NOT NULL CHECK (state IN ('running', 'done')),
+        result      TEXT,
+        runs        INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+
+      CREATE TABLE orders (
+        order_ref  TEXT PRIMARY KEY,
+        state      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE audit (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_ref      TEXT NOT NULL,
+        at             INTEGER NOT NULL,
+        kind           TEXT NOT NULL,
+        from_state     TEXT,
+        to_state       TEXT,
+        event          TEXT,
+        node_id        TEXT,
+        template       TEXT,
+        correlation_id TEXT,
+        detail         TEXT
+      );
+      CREATE INDEX audit_order ON audit (order_ref, id);
+
+      CREATE TABLE retries (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue         TEXT NOT NULL,
+        order_ref     TEXT,
+        state         TEXT NOT NULL CHECK (state IN ('inflight', 'waiting')),
+        attempt       INTEGER NOT NULL,
+        due_at        INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        first_failure INTEGER,
+        last_failure  INTEGER,
+        last_error    TEXT,
+        message       TEXT NOT NULL
+      );
+      CREATE INDEX retries_due ON retries (queue, due_at);
+
+      CREATE TABLE dead_letters (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        node_id          TEXT NOT NULL,
+        order_ref        TEXT,
+        correlation_id   TEXT,
+        error_code       TEXT,
+        error_message    TEXT NOT NULL,
+        error            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL,
+        first_failure_at INTEGER NOT NULL,
+        last_failure_at  INTEGER NOT NULL,
+        template         TEXT,
+        created_at       INTEGER NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('parked', 'replayed', 'discarded')),
+        resolved_at      INTEGER,
+        resolved_by      TEXT,
+        reason           TEXT,
+        replays          INTEGER NOT NULL DEFAULT 0,
+        message          TEXT NOT NULL
+      );
+      CREATE INDEX dead_letters_status ON dead_letters (status, created_at);
+      CREATE INDEX dead_letters_order ON dead_letters (order_ref);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

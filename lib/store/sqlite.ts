@@ -1,0 +1,620 @@
+// The embedded store: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so a
+// commit survives a crash or power loss before the call returns.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import type {
+  AuditEntry,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetters,
+  ErrorInfo,
+  Ledger,
+  LedgerReceipt,
+  LedgerVerdict,
+  NewAuditEntry,
+  NewDeadLetter,
+  OmsStore,
+  OnceResult,
+  OrderRecord,
+  Orders,
+  Page,
+  RetryQueue,
+  RetryRecord,
+  StateDecision,
+  TransitionContext,
+  TransitionOutcome,
+} from './types';
+import { formatOrderKey } from './hash';
+
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; created with its folder when missing. */
+  file: string;
+  /** How long a write waits for another connection's lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const json = (v: unknown): unknown => (typeof v === 'string' ? (JSON.parse(v) as unknown) : undefined);
+const jsonOrNull = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+
+/** Opens (creating or migrating) the store file. Throws StoreError with a code on failure. */
+export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
+  const file = resolve(options.file);
+  let db: Db;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+  } catch (err) {
+    throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, 'OMS_STORE_OPEN');
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db, file);
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, 'OMS_STORE_OPEN');
+  }
+  return new SqliteStore(db, file);
+}
+
+function migrate(db: Db, file: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as Row;
+  const version = num(row.v) ?? 0;
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `The OMS store ${file} has schema version ${version}, newer than this pack knows (${SCHEMA_VERSION}): ` +
+        'upgrade node-red-contrib-oms or point the store at another file.',
+      'OMS_STORE_TOO_NEW',
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
+  for (const step of MIGRATIONS) {
+    if (step.version <= version) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      record.run(step.version, step.description, Date.now());
+    }).immediate();
+  }
+}
+
+class SqliteStore implements OmsStore {
+  readonly ledger: Ledger;
+  readonly orders: Orders;
+  readonly retries: RetryQueue;
+  readonly deadLetters: DeadLetters;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly location: string,
+  ) {
+    this.orders = new SqliteOrders(db);
+    this.ledger = new SqliteLedger(db, randomUUID());
+    this.retries = new SqliteRetries(db);
+    this.deadLetters = new SqliteDeadLetters(db, this.orders as SqliteOrders);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Folds the WAL back into the main file so a copied .db is complete on its own.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+class SqliteLedger implements Ledger {
+  private readonly running = new Map<string, Promise<OnceResult<unknown>>>();
+
+  constructor(
+    private readonly db: Db,
+    /** Identifies this process's batches: an open batch of another owner was cut short. */
+    private readonly owner: string,
+  ) {}
+
+  async receive(receipts: readonly LedgerReceipt[], at: number): Promise<LedgerVerdict[]> {
+    const db = this.db;
+    const openBatch = db.prepare(
+      'INSERT OR IGNORE INTO batches (batch_id, owner, started_at) VALUES (?, ?, ?)',
+    );
+    const find = db.prepare('SELECT * FROM ledger WHERE order_key = ?');
+    const findBatch = db.prepare('SELECT owner, completed_at FROM batches WHERE batch_id = ?');
+    const insert = db.prepare(
+      `INSERT INTO ledger (order_key, source, site, order_no, content_hash, batch_id, first_seen, last_seen, seen_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+    );
+    const seen = db.prepare(
+      `UPDATE ledger SET content_hash = ?, batch_id = ?, last_seen = ?, seen_count = seen_count + 1
+       WHERE order_key = ?`,
+    );
+    const touch = db.prepare(
+      'UPDATE ledger SET last_seen = ?, seen_count = seen_count + 1 WHERE order_key = ?',
+    );
+    return db
+      .transaction((): LedgerVerdict[] => {
+        const verdicts: LedgerVerdict[] = [];
+        for (const { key, hash, batchId } of receipts) {
+          openBatch.run(batchId, this.owner, at);
+          const orderKey = formatOrderKey(key);
+          const row = find.get(orderKey) as Row | undefined;
+          if (!row) {
+            insert.run(orderKey, key.source, key.site, key.orderNo, hash, batchId, at, at);
+            verdicts.push({ status: 'new' });
+            continue;
+          }
+          const firstSeenAt = Number(row.first_seen);
+          const seenCount = Number(row.seen_count);
+          const previousBatchId = String(row.batch_id);
+          if (row.content_hash !== hash) {
+            seen.run(hash, batchId, at, orderKey);
+            verdicts.push({
+              status: 'update',
+              previousHash: String(row.content_hash),
+              firstSeenAt,
+              seenCount,
+            });
+            continue;
+          }
+          const batch = findBatch.get(previousBatchId) as Row | undefined;
+          const cutShort =
+            previousBatchId !== batchId && batch?.completed_at === null && batch.owner !== this.owner;
+          if (cutShort) {
+            seen.run(hash, batchId, at, orderKey);
+            verdicts.push({ status: 'redelivery', firstSeenAt, previousBatchId });
+          } else {
+            touch.run(at, orderKey);
+            verdicts.push({
+              status: 'duplicate',
+              firstSeenAt,
+              lastSeenAt: Number(row.last_seen),
+              seenCount: seenCount + 1,
+              batchId: previousBatchId,
+            });
+          }
+        }
+        return verdicts;
+      })
+      .immediate();
+  }
+
+  async completeBatch(batchId: string, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO batches (batch_id, owner, started_at, completed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (batch_id) DO UPDATE SET completed_at = excluded.completed_at`,
+      )
+      .run(batchId, this.owner, at, at);
+  }
+
+  once<T>(key: string, effect: (key: string) => Promise<T>): Promise<OnceResult<T>> {
+    // Two callers with one key in this process share one run.
+    const pending = this.running.get(key);
+    if (pending) return pending as Promise<OnceResult<T>>;
+    const run = this.runOnce(key, effect).finally(() => this.running.delete(key));
+    this.running.set(key, run);
+    return run;
+  }
+
+  private async runOnce<T>(key: string, effect: (key: string) => Promise<T>): Promise<OnceResult<T>> {
+    const row = this.db.prepare('SELECT state, result FROM effects WHERE effect_key = ?').get(key) as
+      Row | undefined;
+    if (row?.state === 'done') return { value: json(row.result) as T, replayed: true };
+    this.db
+      .prepare(
+        `INSERT INTO effects (effect_key, state, runs, started_at) VALUES (?, 'running', 1, ?)
+         ON CONFLICT (effect_key) DO UPDATE SET runs = runs + 1, started_at = excluded.started_at`,
+      )
+      .run(key, Date.now());
+    const value = await effect(key);
+    this.db
+      .prepare(`UPDATE effects SET state = 'done', result = ?, finished_at = ? WHERE effect_key = ?`)
+      .run(jsonOrNull(value) ?? 'null', Date.now(), key);
+    return { value, replayed: false };
+  }
+}
+
+function toAudit(row: Row): AuditEntry {
+  const entry: AuditEntry = {
+    id: Number(row.id),
+    orderRef: String(row.order_ref),
+    at: Number(row.at),
+    kind: String(row.kind) as AuditEntry['kind'],
+  };
+  const optional = {
+    from: str(row.from_state),
+    to: str(row.to_state),
+    event: str(row.event),
+    nodeId: str(row.node_id),
+    template: str(row.template),
+    correlationId: str(row.correlation_id),
+    detail: json(row.detail),
+  };
+  for (const [k, v] of Object.entries(optional)) {
+    if (v !== undefined) (entry as unknown as Record<string, unknown>)[k] = v;
+  }
+  return entry;
+}
+
+class SqliteOrders implements Orders {
+  constructor(private readonly db: Db) {}
+
+  /** Synchronous so other store parts can append inside their own transaction. */
+  appendSync(entry: NewAuditEntry): AuditEntry {
+    const info = this.db
+      .prepare(
+        `INSERT INTO audit (order_ref, at, kind, from_state, to_state, event, node_id, template, correlation_id, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.orderRef,
+        entry.at,
+        entry.kind,
+        entry.from ?? null,
+        entry.to ?? null,
+        entry.event ?? null,
+        entry.nodeId ?? null,
+        entry.template ?? null,
+        entry.correlationId ?? null,
+        jsonOrNull(entry.detail),
+      );
+    return { ...entry, id: Number(info.lastInsertRowid) };
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.appendSync(entry);
+  }
+
+  async transition(
+    context: TransitionContext,
+    decide: (current?: string) => StateDecision,
+  ): Promise<TransitionOutcome> {
+    const { db } = this;
+    return db
+      .transaction((): TransitionOutcome => {
+        const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
+          Row | undefined;
+        const from = str(row?.state);
+        const decision = decide(from);
+        if (decision.ok && !decision.idempotent) {
+          db.prepare(
+            `INSERT INTO orders (order_ref, state, created_at, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (order_ref) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+          ).run(context.orderRef, decision.to, context.at, context.at);
+        }
+        const detail =
+          decision.ok && decision.idempotent
+            ? { ...(context.detail as object | undefined), idempotent: true }
+            : !decision.ok
+              ? { ...(context.detail as object | undefined), reason: decision.reason }
+              : context.detail;
+        const audit = this.appendSync({
+          orderRef: context.orderRef,
+          at: context.at,
+          kind: decision.ok ? 'transition' : 'refused',
+          from,
+          to: decision.to,
+          event: decision.event,
+          nodeId: context.nodeId,
+          template: context.template,
+          correlationId: context.correlationId,
+          detail,
+        });
+        return { from, decision, audit };
+      })
+      .immediate();
+  }
+
+  async get(orderRef: string): Promise<OrderRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM orders WHERE order_ref = ?').get(orderRef) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      orderRef,
+      state: String(row.state),
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    };
+  }
+
+  async trail(orderRef: string, limit = 1000): Promise<AuditEntry[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM audit WHERE order_ref = ? ORDER BY id LIMIT ?')
+      .all(orderRef, limit) as Row[];
+    return rows.map(toAudit);
+  }
+}
+
+function toRetry(row: Row): RetryRecord {
+  const record: RetryRecord = {
+    id: Number(row.id),
+    queue: String(row.queue),
+    state: row.state === 'inflight' ? 'inflight' : 'waiting',
+    attempt: Number(row.attempt),
+    dueAt: Number(row.due_at),
+    createdAt: Number(row.created_at),
+    message: String(row.message),
+  };
+  if (typeof row.order_ref === 'string') record.orderRef = row.order_ref;
+  if (typeof row.first_failure === 'number') record.firstFailureAt = row.first_failure;
+  if (typeof row.last_failure === 'number') record.lastFailureAt = row.last_failure;
+  if (typeof row.last_error === 'string') record.lastError = JSON.parse(row.last_error) as ErrorInfo;
+  return record;
+}
+
+class SqliteRetries implements RetryQueue {
+  constructor(private readonly db: Db) {}
+
+  async add(
+    queue: string,
+    entry: { message: string; orderRef?: string; at: number; dueAt: number },
+  ): Promise<number> {
+    const info = this.db
+      .prepare(
+        `INSERT INTO retries (queue, order_ref, state, attempt, due_at, created_at, message)
+         VALUES (?, ?, 'inflight', 1, ?, ?, ?)`,
+      )
+      .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message);
+    return Number(info.lastInsertRowid);
+  }
+
+  async markSent(id: number, attempt: number, dueAt: number): Promise<void> {
+    this.db
+      .prepare(`UPDATE retries SET state = 'inflight', attempt = ?, due_at = ? WHERE id = ?`)
+      .run(attempt, dueAt, id);
+  }
+
+  async scheduleRetry(id: number, failure: { at: number; dueAt: number; error: ErrorInfo }): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE retries SET state = 'waiting', due_at = ?, first_failure = coalesce(first_failure, ?),
+         last_failure = ?, last_error = ? WHERE id = ?`,
+      )
+      .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id);
+  }
+
+  async remove(id: number): Promise<boolean> {
+    return this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes > 0;
+  }
+
+  async get(id: number): Promise<RetryRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM retries WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRetry(row) : undefined;
+  }
+
+  async due(queue: string, now: number, limit: number): Promise<RetryRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM retries WHERE queue = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?')
+      .all(queue, now, limit) as Row[];
+    return rows.map(toRetry);
+  }
+
+  async nextDueAt(queue: string): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT min(due_at) AS at FROM retries WHERE queue = ?').get(queue) as Row;
+    return num(row.at);
+  }
+
+  async releaseInflight(queue: string, now: number): Promise<number> {
+    return this.db
+      .prepare(`UPDATE retries SET state = 'waiting', due_at = ? WHERE queue = ? AND state = 'inflight'`)
+      .run(now, queue).changes;
+  }
+
+  async counts(queue: string): Promise<{ inflight: number; waiting: number }> {
+    const rows = this.db
+      .prepare('SELECT state, count(*) AS n FROM retries WHERE queue = ? GROUP BY state')
+      .all(queue) as Row[];
+    const counts = { inflight: 0, waiting: 0 };
+    for (const row of rows) counts[row.state === 'inflight' ? 'inflight' : 'waiting'] = Number(row.n);
+    return counts;
+  }
+}
+
+function toDeadLetter(row: Row, withMessage: boolean): DeadLetter {
+  const letter: DeadLetter = {
+    id: Number(row.id),
+    nodeId: String(row.node_id),
+    error: JSON.parse(String(row.error)) as ErrorInfo,
+    attempts: Number(row.attempts),
+    firstFailureAt: Number(row.first_failure_at),
+    lastFailureAt: Number(row.last_failure_at),
+    createdAt: Number(row.created_at),
+    status: String(row.status) as DeadLetter['status'],
+    replays: Number(row.replays),
+  };
+  const optional = {
+    orderRef: str(row.order_ref),
+    correlationId: str(row.correlation_id),
+    template: str(row.template),
+    resolvedAt: num(row.resolved_at),
+    resolvedBy: str(row.resolved_by),
+    reason: str(row.reason),
+    message: withMessage ? str(row.message) : undefined,
+  };
+  for (const [k, v] of Object.entries(optional)) {
+    if (v !== undefined) (letter as unknown as Record<string, unknown>)[k] = v;
+  }
+  return letter;
+}
+
+function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const status = filter.status ?? 'parked';
+  if (status !== 'all') {
+    parts.push('status = ?');
+    params.push(status);
+  }
+  if (filter.nodeId) {
+    parts.push('node_id = ?');
+    params.push(filter.nodeId);
+  }
+  if (filter.errorCode) {
+    parts.push('error_code = ?');
+    params.push(filter.errorCode);
+  }
+  if (filter.orderRef) {
+    parts.push('order_ref = ?');
+    params.push(filter.orderRef);
+  }
+  if (filter.since !== undefined) {
+    parts.push('created_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    parts.push('created_at < ?');
+    params.push(filter.until);
+  }
+  if (filter.text) {
+    const like = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    parts.push(
+      `(lower(coalesce(order_ref, '')) LIKE ? ESCAPE '\\' OR lower(coalesce(error_code, '')) LIKE ? ESCAPE '\\'
+        OR lower(error_message) LIKE ? ESCAPE '\\')`,
+    );
+    params.push(like, like, like);
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+class SqliteDeadLetters implements DeadLetters {
+  constructor(
+    private readonly db: Db,
+    private readonly orders: SqliteOrders,
+  ) {}
+
+  async add(entry: NewDeadLetter): Promise<DeadLetter> {
+    const { db } = this;
+    return db
+      .transaction((): DeadLetter => {
+        const info = db
+          .prepare(
+            `INSERT INTO dead_letters (node_id, order_ref, correlation_id, error_code, error_message, error,
+               attempts, first_failure_at, last_failure_at, template, created_at, status, message)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?)`,
+          )
+          .run(
+            entry.nodeId,
+            entry.orderRef ?? null,
+            entry.correlationId ?? null,
+            entry.error.code ?? null,
+            entry.error.message,
+            JSON.stringify(entry.error),
+            entry.attempts,
+            entry.firstFailureAt,
+            entry.lastFailureAt,
+            entry.template ?? null,
+            entry.createdAt,
+            entry.message,
+          );
+        const id = Number(info.lastInsertRowid);
+        if (entry.orderRef) {
+          this.orders.appendSync({
+            orderRef: entry.orderRef,
+            at: entry.createdAt,
+            kind: 'dead-letter',
+            nodeId: entry.nodeId,
+            template: entry.template,
+            correlationId: entry.correlationId,
+            detail: { deadLetterId: id, error: entry.error, attempts: entry.attempts },
+          });
+        }
+        return toDeadLetter(db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row, true);
+      })
+      .immediate();
+  }
+
+  async get(id: number): Promise<DeadLetter | undefined> {
+    const row = this.db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row | undefined;
+    return row ? toDeadLetter(row, true) : undefined;
+  }
+
+  async list(filter: DeadLetterFilter, page: { offset: number; limit: number }): Promise<Page<DeadLetter>> {
+    const { sql, params } = whereClause(filter);
+    const total = Number(
+      (this.db.prepare(`SELECT count(*) AS n FROM dead_letters ${sql}`).get(...params) as Row).n,
+    );
+    const rows = this.db
+      .prepare(`SELECT * FROM dead_letters ${sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all(...params, page.limit, page.offset) as Row[];
+    return {
+      items: rows.map((row) => toDeadLetter(row, false)),
+      total,
+      offset: page.offset,
+      limit: page.limit,
+    };
+  }
+
+  async ids(filter: DeadLetterFilter, limit: number): Promise<number[]> {
+    const { sql, params } = whereClause({ ...filter, status: 'parked' });
+    const rows = this.db
+      .prepare(`SELECT id FROM dead_letters ${sql} ORDER BY created_at, id LIMIT ?`)
+      .all(...params, limit) as Row[];
+    return rows.map((row) => Number(row.id));
+  }
+
+  private resolve(
+    id: number,
+    at: number,
+    by: string,
+    status: 'replayed' | 'discarded',
+    reason?: string,
+  ): boolean {
+    const { db } = this;
+    return db
+      .transaction((): boolean => {
+        const row = db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row | undefined;
+        if (!row || row.status !== 'parked') return false;
+        db.prepare(
+          `UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ?, reason = ?,
+           replays = replays + ? WHERE id = ?`,
+        ).run(status, at, by, reason ?? null, status === 'replayed' ? 1 : 0, id);
+        if (typeof row.order_ref === 'string') {
+          this.orders.appendSync({
+            orderRef: row.order_ref,
+            at,
+            kind: status === 'replayed' ? 'replay' : 'discard',
+            nodeId: String(row.node_id),
+            correlationId: str(row.correlation_id),
+            template: str(row.template),
+            detail: { deadLetterId: id, by, ...(reason ? { reason } : {}) },
+          });
+        }
+        return true;
+      })
+      .immediate();
+  }
+
+  async markReplayed(id: number, at: number, by: string): Promise<boolean> {
+    return this.resolve(id, at, by, 'replayed');
+  }
+
+  async discard(id: number, at: number, by: string, reason: string): Promise<boolean> {
+    return this.resolve(id, at, by, 'discarded', reason);
+  }
+
+  async purge(before: number): Promise<number> {
+    // Parked letters are orders nobody has recovered yet: retention never deletes them.
+    return this.db
+      .prepare(`DELETE FROM dead_letters WHERE status != 'parked' AND resolved_at < ?`)
+      .run(before).changes;
+  }
+}

@@ -1,0 +1,220 @@
+// The durable state of the pack, behind one narrow interface (docs/store.md).
+// Every method is async although SQLite answers synchronously: a PostgreSQL implementation
+// shared by several runtimes must fit the same contract. Times are epoch milliseconds.
+
+/** Source system + site + order number: what makes two exports "the same order". */
+export interface OrderKey {
+  source: string;
+  site: string;
+  orderNo: string;
+}
+
+export interface LedgerReceipt {
+  key: OrderKey;
+  /** Content hash of the canonical order (lib/store/hash.ts). */
+  hash: string;
+  batchId: string;
+}
+
+/**
+ * What the ledger says about an order just received:
+ * - new: never seen;
+ * - duplicate: seen with the same content in a batch that completed — do not process again;
+ * - update: seen before with different content — process, flagged as an update;
+ * - redelivery: seen with the same content, but its batch never completed (a crash or a
+ *   redeploy cut it short) — process again; later steps are idempotent.
+ */
+export type LedgerVerdict =
+  | { status: 'new' }
+  | { status: 'duplicate'; firstSeenAt: number; lastSeenAt: number; seenCount: number; batchId: string }
+  | { status: 'update'; previousHash: string; firstSeenAt: number; seenCount: number }
+  | { status: 'redelivery'; firstSeenAt: number; previousBatchId: string };
+
+export interface OnceResult<T> {
+  value: T;
+  /** True when the effect had already completed and its stored result was returned. */
+  replayed: boolean;
+}
+
+export interface Ledger {
+  /** Records several orders of one batch atomically and returns a verdict for each, in order. */
+  receive(receipts: readonly LedgerReceipt[], at: number): Promise<LedgerVerdict[]>;
+  /** The batch reached its end: its orders count as seen from now on. */
+  completeBatch(batchId: string, at: number): Promise<void>;
+  /**
+   * Runs `effect` once per key: a completed effect is not run again, its JSON result is returned.
+   * An effect interrupted by a crash runs again, so it should pass the key on as an idempotency key.
+   */
+  once<T>(key: string, effect: (key: string) => Promise<T>): Promise<OnceResult<T>>;
+}
+
+export interface AuditEntry {
+  id: number;
+  orderRef: string;
+  at: number;
+  /** 'transition' moved the order; 'refused' was an illegal move; others record operator actions. */
+  kind: 'transition' | 'refused' | 'dead-letter' | 'replay' | 'discard' | 'note';
+  from?: string;
+  to?: string;
+  event?: string;
+  nodeId?: string;
+  template?: string;
+  correlationId?: string;
+  detail?: unknown;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+export interface OrderRecord {
+  orderRef: string;
+  state: string;
+  updatedAt: number;
+  createdAt: number;
+}
+
+/** Decides a move from the current state; runs inside the store's transaction, so it must be pure. */
+export type StateDecision =
+  | { ok: true; to: string; event: string; idempotent?: boolean }
+  | { ok: false; to?: string; event?: string; reason: string };
+
+export interface TransitionContext {
+  orderRef: string;
+  at: number;
+  nodeId?: string;
+  template?: string;
+  correlationId?: string;
+  detail?: unknown;
+}
+
+export interface TransitionOutcome {
+  from?: string;
+  decision: StateDecision;
+  audit: AuditEntry;
+}
+
+export interface Orders {
+  /** Reads the state, applies `decide`, writes the new state and the audit entry, atomically. */
+  transition(
+    context: TransitionContext,
+    decide: (current?: string) => StateDecision,
+  ): Promise<TransitionOutcome>;
+  get(orderRef: string): Promise<OrderRecord | undefined>;
+  trail(orderRef: string, limit?: number): Promise<AuditEntry[]>;
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+}
+
+/** What is kept of an error: enough to classify it and to explain it to an analyst. */
+export interface ErrorInfo {
+  message: string;
+  code?: string;
+  status?: number;
+  source?: { id?: string; type?: string; name?: string };
+}
+
+export interface RetryRecord {
+  id: number;
+  /** The oms-retry node that owns it. */
+  queue: string;
+  orderRef?: string;
+  /** 'inflight': sent, waiting for its acknowledgement until dueAt; 'waiting': resend at dueAt. */
+  state: 'inflight' | 'waiting';
+  attempt: number;
+  dueAt: number;
+  createdAt: number;
+  firstFailureAt?: number;
+  lastFailureAt?: number;
+  lastError?: ErrorInfo;
+  /** The message as it first arrived, encoded by lib/store/message-codec. */
+  message: string;
+}
+
+export interface RetryQueue {
+  /** A new message, sent now for the first time; `dueAt` is when an unacknowledged send times out. */
+  add(
+    queue: string,
+    entry: { message: string; orderRef?: string; at: number; dueAt: number },
+  ): Promise<number>;
+  /** The message was sent again (attempt number given), unacknowledged until `dueAt`. */
+  markSent(id: number, attempt: number, dueAt: number): Promise<void>;
+  /** A failed attempt: wait until `dueAt`, then send again. */
+  scheduleRetry(id: number, failure: { at: number; dueAt: number; error: ErrorInfo }): Promise<void>;
+  remove(id: number): Promise<boolean>;
+  get(id: number): Promise<RetryRecord | undefined>;
+  /** Records whose dueAt has passed, oldest first. */
+  due(queue: string, now: number, limit: number): Promise<RetryRecord[]>;
+  nextDueAt(queue: string): Promise<number | undefined>;
+  /** After a restart nothing is in flight any more: make those records due now. */
+  releaseInflight(queue: string, now: number): Promise<number>;
+  counts(queue: string): Promise<{ inflight: number; waiting: number }>;
+}
+
+export type DeadLetterStatus = 'parked' | 'replayed' | 'discarded';
+
+export interface DeadLetter {
+  id: number;
+  /** The oms-dead-letter node that stored it and that emits it on replay. */
+  nodeId: string;
+  orderRef?: string;
+  correlationId?: string;
+  error: ErrorInfo;
+  attempts: number;
+  firstFailureAt: number;
+  lastFailureAt: number;
+  template?: string;
+  createdAt: number;
+  status: DeadLetterStatus;
+  resolvedAt?: number;
+  resolvedBy?: string;
+  reason?: string;
+  replays: number;
+  /** Encoded message (lib/store/message-codec); left out of list results. */
+  message?: string;
+}
+
+export type NewDeadLetter = Omit<
+  DeadLetter,
+  'id' | 'status' | 'resolvedAt' | 'resolvedBy' | 'reason' | 'replays' | 'message'
+> & { message: string };
+
+export interface DeadLetterFilter {
+  nodeId?: string;
+  errorCode?: string;
+  orderRef?: string;
+  /** createdAt >= since */
+  since?: number;
+  /** createdAt < until */
+  until?: number;
+  status?: DeadLetterStatus | 'all';
+  /** Case-insensitive match in the order ref, error code or error message. */
+  text?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface DeadLetters {
+  add(entry: NewDeadLetter): Promise<DeadLetter>;
+  get(id: number): Promise<DeadLetter | undefined>;
+  list(filter: DeadLetterFilter, page: { offset: number; limit: number }): Promise<Page<DeadLetter>>;
+  /** Ids of parked letters matching the filter, oldest first (bulk replay). */
+  ids(filter: DeadLetterFilter, limit: number): Promise<number[]>;
+  /** Parked → replayed; false when it was not parked (already replayed or discarded). */
+  markReplayed(id: number, at: number, by: string): Promise<boolean>;
+  /** Parked → discarded, with the reason in the letter and the order's audit trail. */
+  discard(id: number, at: number, by: string, reason: string): Promise<boolean>;
+  /** Deletes replayed and discarded letters resolved before `before` (never parked ones); returns how many. */
+  purge(before: number): Promise<number>;
+}
+
+export interface OmsStore {
+  readonly location: string;
+  readonly ledger: Ledger;
+  readonly orders: Orders;
+  readonly retries: RetryQueue;
+  readonly deadLetters: DeadLetters;
+  close(): Promise<void>;
+}
