@@ -5,7 +5,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './helpers/paths';
 
-const types = readdirSync(path.join(repoRoot, 'nodes'));
+// nodes/shared holds code the nodes share; a node folder has its editor file.
+const types = readdirSync(path.join(repoRoot, 'nodes')).filter((type) =>
+  existsSync(path.join(repoRoot, 'nodes', type, `${type}.html`)),
+);
 
 function lookup(catalog: Record<string, unknown>, key: string): unknown {
   return key
@@ -42,9 +45,13 @@ describe('message catalogs, help and icons', () => {
         if (key.startsWith('common.') || key.startsWith('node-red:')) continue;
         assert.equal(typeof lookup(catalog, key), 'string', `missing catalog text for ${key}`);
       }
-      const counts = lookup(catalog, `${type}.status.counts`);
-      if (counts)
-        for (const p of ['accepted', 'rejected']) assert.match(String(counts), new RegExp(`__${p}__`));
+      // Parameters passed at run time appear in the text: t('status.counts', { moved, refused }).
+      for (const m of runtime.matchAll(/\bt\('([\w.]+)',\s*\{([^}]*)\}/g)) {
+        const text = String(lookup(catalog, `${type}.${m[1]}`));
+        for (const name of m[2].matchAll(/(?:^|,)\s*(\w+)(?=\s*[:,]|\s*$)/g)) {
+          assert.match(text, new RegExp(`__${name[1]}__`), `${type}.${m[1]} does not show __${name[1]}__`);
+        }
+      }
     });
 
     it(`${type}: has help text and an icon`, () => {

@@ -1,0 +1,126 @@
+// oms-dead-letter: parks a failed message durably (from oms-retry's exhausted output or a Catch
+// node); the OMS sidebar or the admin API replays it, and it leaves this node's output again.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { decodeMessage, encodeMessage, type DeadLetter } from '../../lib/store';
+import { publish, type ReplayTarget } from '../shared/admin-api';
+import { errorInfoOf } from '../shared/message-error';
+import { formatTemplate } from '../shared/template';
+import type { StoreNode } from '../shared/store-registry';
+
+interface DeadLetterNodeDef extends NodeDef {
+  store: string;
+}
+
+type DeadLetterNode = Node & ReplayTarget;
+
+/** When even the store fails, the letter goes here, one JSON line each: never dropped. */
+const FALLBACK_FILE = 'oms-dead-letters.fallback.jsonl';
+
+interface RetryMarker {
+  attempts?: number;
+  firstFailureAt?: number;
+  lastFailureAt?: number;
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-dead-letter.${key}`, params);
+
+  function OmsDeadLetter(this: DeadLetterNode, config: DeadLetterNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
+    let parked = 0;
+
+    const showCount = async (): Promise<void> => {
+      const lease = storeNode?.lease();
+      if (!lease) {
+        node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+        return;
+      }
+      try {
+        parked = (await lease.store.deadLetters.list({ nodeId: node.id }, { offset: 0, limit: 1 })).total;
+        node.status({
+          fill: parked > 0 ? 'yellow' : 'green',
+          shape: 'dot',
+          text: t('status.parked', { count: parked }),
+        });
+      } finally {
+        lease.release();
+      }
+    };
+    node.on('input', (msg, _send, done) => {
+      park(msg).then(
+        () => done(),
+        (err: Error) => done(err),
+      );
+    });
+
+    async function park(msg: NodeMessageInFlow): Promise<void> {
+      const now = Date.now();
+      const record = msg as unknown as Record<string, unknown>;
+      const oms = (record.oms ?? {}) as Record<string, unknown>;
+      const retry = (oms.retry ?? {}) as RetryMarker;
+      const error = errorInfoOf(record) ?? { message: t('errors.noError'), code: 'OMS_NO_ERROR' };
+      // The message as it was before it failed: replay sends it without the error and the retry marker.
+      const { error: _error, _msgid: _id, ...rest } = record;
+      const { retry: _retry, ...envelope } = oms;
+      const stored = record.oms === undefined ? rest : { ...rest, oms: envelope };
+      const letter = {
+        nodeId: node.id,
+        orderRef: typeof oms.orderRef === 'string' ? oms.orderRef : undefined,
+        correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+        error,
+        attempts: retry.attempts ?? (typeof oms.attempts === 'number' && oms.attempts > 0 ? oms.attempts : 1),
+        firstFailureAt: retry.firstFailureAt ?? now,
+        lastFailureAt: retry.lastFailureAt ?? now,
+        template: formatTemplate(oms.template),
+        createdAt: now,
+        message: encodeMessage(stored),
+      };
+      const lease = storeNode?.lease();
+      try {
+        if (!lease) throw new Error(t('status.noStore'));
+        const saved = await lease.store.deadLetters.add(letter);
+        parked++;
+        node.status({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) });
+        publish(RED, lease.store.location);
+        node.log(t('log.parked', { id: saved.id, order: letter.orderRef ?? '-', code: error.code ?? '-' }));
+      } catch (err) {
+        const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+        const file = join(userDir, FALLBACK_FILE);
+        appendFileSync(file, `${JSON.stringify({ ...letter, storeError: (err as Error).message })}\n`);
+        node.status({ fill: 'red', shape: 'ring', text: t('status.fallback') });
+        throw Object.assign(new Error(t('errors.fallback', { file, message: (err as Error).message })), {
+          code: 'OMS_DEAD_LETTER_FALLBACK',
+        });
+      } finally {
+        lease?.release();
+      }
+    }
+
+    node.replayDeadLetter = (letter: DeadLetter, by: string): void => {
+      const msg = decodeMessage(letter.message ?? '{}');
+      const oms = (msg.oms ?? {}) as Record<string, unknown>;
+      msg._msgid = RED.util.generateId();
+      if (letter.orderRef || msg.oms) {
+        msg.oms = {
+          ...oms,
+          attempts: 0,
+          replay: { deadLetterId: letter.id, at: new Date().toISOString(), by, count: letter.replays + 1 },
+        };
+      }
+      node.send(msg);
+      node.refreshDeadLetterCount();
+    };
+    node.refreshDeadLetterCount = () => {
+      showCount().catch((err: Error) => node.warn(err.message));
+    };
+    node.refreshDeadLetterCount();
+  }
+
+  RED.nodes.registerType('oms-dead-letter', OmsDeadLetter);
+};

@@ -1,0 +1,136 @@
+// oms-lifecycle: moves msg.oms.orderRef through the order state machine (docs/lifecycle.md),
+// by event or by target state, checked and recorded in the store's audit trail.
+// Outputs: 1 moved, 2 refused (an illegal transition, with from/to/rule/reason).
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import {
+  applyEvent,
+  applyTarget,
+  isOrderEvent,
+  isOrderState,
+  type TransitionResult,
+} from '../../lib/order/lifecycle';
+import { formatTemplate } from '../shared/template';
+import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
+
+interface LifecycleNodeDef extends NodeDef {
+  store: string;
+  /** 'event' or 'state'; what `value` names. */
+  by: string;
+  /** An event or state name; empty = taken from msg.oms.transition for each message. */
+  value: string;
+}
+
+class LifecycleError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-lifecycle.${key}`, params);
+
+  function OmsLifecycle(this: Node, config: LifecycleNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
+    const by = config.by === 'state' ? 'state' : 'event';
+    const fixed = (config.value ?? '').trim();
+    if (fixed && !(by === 'state' ? isOrderState(fixed) : isOrderEvent(fixed))) {
+      node.warn(t(by === 'state' ? 'errors.unknownState' : 'errors.unknownEvent', { value: fixed }));
+    }
+    const counts = { moved: 0, refused: 0 };
+    if (!storeNode) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+
+    async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused'> {
+      const record = msg as unknown as Record<string, unknown>;
+      const oms = (record.oms ?? {}) as Record<string, unknown>;
+      const orderRef = oms.orderRef;
+      if (typeof orderRef !== 'string' || orderRef === '') {
+        throw new LifecycleError(t('errors.noOrderRef'), 'OMS_NO_ORDER_REF');
+      }
+      const requested = fixed || (typeof oms.transition === 'string' ? oms.transition.trim() : '');
+      if (!requested)
+        throw new LifecycleError(t('errors.noTransition', { order: orderRef }), 'OMS_NO_TRANSITION');
+      const lease = storeNode?.lease();
+      if (!lease) throw new StoreUnavailableError(t('status.noStore'));
+      try {
+        let result: TransitionResult | undefined;
+        // Without a fixed value, a state name in msg.oms.transition is a target, anything else an event.
+        const asState = fixed ? by === 'state' : isOrderState(requested);
+        const outcome = await lease.store.orders.transition(
+          {
+            orderRef,
+            at: Date.now(),
+            nodeId: node.id,
+            template: formatTemplate(oms.template),
+            correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+          },
+          (current) => {
+            result = asState ? applyTarget(current, requested) : applyEvent(current, requested);
+            return result.ok
+              ? { ok: true, to: result.to, event: result.event, idempotent: result.idempotent }
+              : { ok: false, to: result.to, event: result.event, reason: result.reason };
+          },
+        );
+        const at = new Date(outcome.audit.at).toISOString();
+        if (result?.ok) {
+          oms.state = result.to;
+          oms.lifecycle = {
+            from: result.from ?? null,
+            to: result.to,
+            event: result.event,
+            at,
+            idempotent: result.idempotent === true,
+          };
+          delete oms.transition;
+          record.oms = oms;
+          return 'moved';
+        }
+        const refusal = result as Extract<TransitionResult, { ok: false }>;
+        oms.lifecycle = {
+          from: refusal.from ?? null,
+          to: refusal.to ?? null,
+          event: refusal.event ?? null,
+          at,
+          rule: refusal.rule,
+          reason: refusal.reason,
+        };
+        record.oms = oms;
+        return 'refused';
+      } finally {
+        lease.release();
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      move(msg).then(
+        (outcome) => {
+          counts[outcome]++;
+          send(outcome === 'moved' ? [msg, null] : [null, msg]);
+          const state = (msg as { oms?: { state?: string } }).oms?.state ?? '';
+          node.status({
+            fill: counts.refused > 0 ? 'yellow' : 'green',
+            shape: 'dot',
+            text: t('status.counts', { ...counts, state }),
+          });
+          done();
+        },
+        (err: Error) => {
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: (err as Error & { code?: string }).code ?? 'error',
+          });
+          done(err);
+        },
+      );
+    });
+  }
+
+  RED.nodes.registerType('oms-lifecycle', OmsLifecycle);
+};

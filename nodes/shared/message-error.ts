@@ -1,0 +1,30 @@
+// What the OMS nodes read from a failed message: msg.error as Node-RED's Catch node fills it
+// (message, code, source; nothing else of the thrown error survives), plus the status and
+// Retry-After the core HTTP Request node leaves on msg.
+import type { ErrorInfo } from '../../lib/store';
+
+export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined {
+  const raw = msg.error;
+  const status = typeof msg.statusCode === 'number' && msg.statusCode >= 400 ? msg.statusCode : undefined;
+  if (raw === undefined || raw === null) {
+    return status ? { message: `HTTP ${status}`, code: `HTTP_${status}`, status } : undefined;
+  }
+  if (typeof raw !== 'object') return { message: String(raw), ...(status ? { status } : {}) };
+  const error = raw as Record<string, unknown>;
+  const info: ErrorInfo = {
+    message: typeof error.message === 'string' ? error.message : String(error.message ?? 'error'),
+  };
+  if (typeof error.code === 'string' || typeof error.code === 'number') info.code = String(error.code);
+  else if (status) info.code = `HTTP_${status}`;
+  if (status) info.status = status;
+  const source = error.source;
+  if (source && typeof source === 'object') {
+    const { id, type, name } = source as Record<string, unknown>;
+    info.source = {
+      ...(typeof id === 'string' ? { id } : {}),
+      ...(typeof type === 'string' ? { type } : {}),
+      ...(typeof name === 'string' && name !== '' ? { name } : {}),
+    };
+  }
+  return info;
+}
