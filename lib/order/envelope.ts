@@ -18,6 +18,10 @@ export interface OmsEnvelope {
   flags: OrderFlag[];
   /** Shared by every order read from the same input message or file. */
   batchId: string;
+  /** With a store: the order's ledger key (source/site/orderNo), settled by the durable step that takes it. */
+  ledgerKey?: string;
+  /** With a store: what the idempotency ledger said (lib/store LedgerVerdict). */
+  ledger?: { status: 'new' | 'duplicate' | 'update' | 'redelivery'; key: string; [detail: string]: unknown };
 }
 
 /** "order-lifecycle@1.2.0" (flow env OMS_TEMPLATE) to a template reference. */

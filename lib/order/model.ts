@@ -211,4 +211,9 @@ export interface OrderRejection {
   errors: OrderIssue[];
 }
 
-export type OrderFlag = 'CARD_NUMBER_MASKED';
+/**
+ * CARD_NUMBER_MASKED: a full card number was found and masked. With a store: UPDATED, the order
+ * was imported before with other content; REDELIVERED, it was read before but no durable step
+ * took it (a crash came between).
+ */
+export type OrderFlag = 'CARD_NUMBER_MASKED' | 'UPDATED' | 'REDELIVERED';

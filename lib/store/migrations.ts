@@ -21,7 +21,9 @@ export const MIGRATIONS: readonly Migration[] = [
         batch_id     TEXT NOT NULL,
         first_seen   INTEGER NOT NULL,
         last_seen    INTEGER NOT NULL,
-        seen_count   INTEGER NOT NULL
+        seen_count   INTEGER NOT NULL,
+        -- 1 once the order is safe: its batch completed, or a durable step took it.
+        settled      INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX ledger_batch ON ledger (batch_id);
 

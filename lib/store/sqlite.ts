@@ -145,7 +145,7 @@ class SqliteLedger implements Ledger {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
     );
     const seen = db.prepare(
-      `UPDATE ledger SET content_hash = ?, batch_id = ?, last_seen = ?, seen_count = seen_count + 1
+      `UPDATE ledger SET content_hash = ?, batch_id = ?, last_seen = ?, seen_count = seen_count + 1, settled = 0
        WHERE order_key = ?`,
     );
     const touch = db.prepare(
@@ -177,9 +177,10 @@ class SqliteLedger implements Ledger {
             continue;
           }
           const batch = findBatch.get(previousBatchId) as Row | undefined;
-          const cutShort =
-            previousBatchId !== batchId && batch?.completed_at === null && batch.owner !== this.owner;
-          if (cutShort) {
+          // Being read right now by this process (another file with the same order): not again.
+          const inProgress =
+            previousBatchId === batchId || (batch?.completed_at === null && batch.owner === this.owner);
+          if (row.settled === 0 && !inProgress) {
             seen.run(hash, batchId, at, orderKey);
             verdicts.push({ status: 'redelivery', firstSeenAt, previousBatchId });
           } else {
@@ -198,13 +199,23 @@ class SqliteLedger implements Ledger {
       .immediate();
   }
 
-  async completeBatch(batchId: string, at: number): Promise<void> {
-    this.db
-      .prepare(
+  async completeBatch(batchId: string, at: number, settle: boolean): Promise<void> {
+    const { db } = this;
+    db.transaction(() => {
+      db.prepare(
         `INSERT INTO batches (batch_id, owner, started_at, completed_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (batch_id) DO UPDATE SET completed_at = excluded.completed_at`,
-      )
-      .run(batchId, this.owner, at, at);
+      ).run(batchId, this.owner, at, at);
+      if (settle) db.prepare('UPDATE ledger SET settled = 1 WHERE batch_id = ?').run(batchId);
+    }).immediate();
+  }
+
+  async settle(orderKeys: readonly string[]): Promise<void> {
+    const { db } = this;
+    const update = db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0');
+    db.transaction(() => {
+      for (const key of orderKeys) update.run(key);
+    }).immediate();
   }
 
   once<T>(key: string, effect: (key: string) => Promise<T>): Promise<OnceResult<T>> {

@@ -19,10 +19,11 @@ export interface LedgerReceipt {
 /**
  * What the ledger says about an order just received:
  * - new: never seen;
- * - duplicate: seen with the same content in a batch that completed — do not process again;
+ * - duplicate: seen with the same content and settled (safely taken), or being read right now
+ *   by another batch of this process — do not process again;
  * - update: seen before with different content — process, flagged as an update;
- * - redelivery: seen with the same content, but its batch never completed (a crash or a
- *   redeploy cut it short) — process again; later steps are idempotent.
+ * - redelivery: seen with the same content but never settled (a crash or a redeploy came
+ *   between reading it and a durable step taking it) — process again; later steps are idempotent.
  */
 export type LedgerVerdict =
   | { status: 'new' }
@@ -39,8 +40,13 @@ export interface OnceResult<T> {
 export interface Ledger {
   /** Records several orders of one batch atomically and returns a verdict for each, in order. */
   receive(receipts: readonly LedgerReceipt[], at: number): Promise<LedgerVerdict[]>;
-  /** The batch reached its end: its orders count as seen from now on. */
-  completeBatch(batchId: string, at: number): Promise<void>;
+  /**
+   * The batch reached its end. With `settle` its orders count as safely taken from now on;
+   * without, each waits for `settle` from the durable step that takes it.
+   */
+  completeBatch(batchId: string, at: number, settle: boolean): Promise<void>;
+  /** Orders (keys as formatOrderKey writes them) that a durable step has taken. */
+  settle(orderKeys: readonly string[]): Promise<void>;
   /**
    * Runs `effect` once per key: a completed effect is not run again, its JSON result is returned.
    * An effect interrupted by a crash runs again, so it should pass the key on as an idempotency key.

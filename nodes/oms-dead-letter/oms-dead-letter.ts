@@ -2,9 +2,10 @@
 // node); the OMS sidebar or the admin API replays it, and it leaves this node's output again.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { decodeMessage, encodeMessage, type DeadLetter } from '../../lib/store';
 import { publish, type ReplayTarget } from '../shared/admin-api';
+import { settleOrder, type CustodyNode } from '../shared/custody';
 import { errorInfoOf } from '../shared/message-error';
 import { formatTemplate } from '../shared/template';
 import type { StoreNode } from '../shared/store-registry';
@@ -13,7 +14,7 @@ interface DeadLetterNodeDef extends NodeDef {
   store: string;
 }
 
-type DeadLetterNode = Node & ReplayTarget;
+type DeadLetterNode = CustodyNode & ReplayTarget;
 
 /** When even the store fails, the letter goes here, one JSON line each: never dropped. */
 const FALLBACK_FILE = 'oms-dead-letters.fallback.jsonl';
@@ -30,6 +31,7 @@ export = function register(RED: NodeAPI): void {
 
   function OmsDeadLetter(this: DeadLetterNode, config: DeadLetterNodeDef): void {
     RED.nodes.createNode(this, config);
+    this.omsStoreId = config.store;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
@@ -85,6 +87,7 @@ export = function register(RED: NodeAPI): void {
       try {
         if (!lease) throw new Error(t('status.noStore'));
         const saved = await lease.store.deadLetters.add(letter);
+        await settleOrder(lease.store, record);
         parked++;
         node.status({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) });
         publish(RED, lease.store.location);

@@ -1,7 +1,7 @@
 // oms-lifecycle: moves msg.oms.orderRef through the order state machine (docs/lifecycle.md),
 // by event or by target state, checked and recorded in the store's audit trail.
 // Outputs: 1 moved, 2 refused (an illegal transition, with from/to/rule/reason).
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
   applyEvent,
   applyTarget,
@@ -9,6 +9,7 @@ import {
   isOrderState,
   type TransitionResult,
 } from '../../lib/order/lifecycle';
+import { settleOrder, type CustodyNode } from '../shared/custody';
 import { formatTemplate } from '../shared/template';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 
@@ -33,8 +34,9 @@ export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
     RED._(`oms-lifecycle.${key}`, params);
 
-  function OmsLifecycle(this: Node, config: LifecycleNodeDef): void {
+  function OmsLifecycle(this: CustodyNode, config: LifecycleNodeDef): void {
     RED.nodes.createNode(this, config);
+    this.omsStoreId = config.store;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
@@ -77,6 +79,7 @@ export = function register(RED: NodeAPI): void {
               : { ok: false, to: result.to, event: result.event, reason: result.reason };
           },
         );
+        await settleOrder(lease.store, record);
         const at = new Date(outcome.audit.at).toISOString();
         if (result?.ok) {
           oms.state = result.to;

@@ -2,7 +2,7 @@
 // its failures (Catch node, or a Complete node for HTTP statuses) come back into the input and
 // are sent again after the policy's delay; output 2 is "exhausted". Every message is kept in
 // the store from arrival until its outcome is known, so a crash or restart loses none.
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import {
   codeClassifier,
   decideRetry,
@@ -11,6 +11,7 @@ import {
   type Classifier,
 } from '../../lib/reliability';
 import { decodeMessage, encodeMessage, type RetryRecord } from '../../lib/store';
+import { settleOrder, type CustodyNode } from '../shared/custody';
 import { errorInfoOf } from '../shared/message-error';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
@@ -57,8 +58,9 @@ export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
     RED._(`oms-retry.${key}`, params);
 
-  function OmsRetry(this: Node, config: RetryNodeDef): void {
+  function OmsRetry(this: CustodyNode, config: RetryNodeDef): void {
     RED.nodes.createNode(this, config);
+    this.omsStoreId = config.store;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const seconds = (v: unknown): number | undefined =>
@@ -267,6 +269,7 @@ export = function register(RED: NodeAPI): void {
             at: now,
             dueAt: now + ackTimeoutMs,
           });
+          await settleOrder(lease.store, record);
           stamp(record, { id, attempt: 1 });
           node.send([msg, null]);
         }
@@ -281,6 +284,7 @@ export = function register(RED: NodeAPI): void {
           at: now,
           dueAt: now + ackTimeoutMs,
         });
+        await settleOrder(lease.store, record);
         const attempt = mine?.attempt ?? 1;
         if (attempt > 1) await lease.store.retries.markSent(id, attempt, now + ackTimeoutMs);
         const stored = await lease.store.retries.get(id);

@@ -1,8 +1,19 @@
 // oms-sfcc-import: SFCC order export (XML, OCAPI or SCAPI JSON) in, one message per order out.
-// Outputs: 1 valid canonical orders, 2 rejected orders with their errors, 3 one summary per input.
+// Outputs: 1 valid canonical orders, 2 rejected orders with their errors, 3 one summary per input,
+// 4 already imported (with a store: orders imported before with the same content).
 import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { createEnvelope, parseTemplateRef } from '../../lib/order/envelope';
+import { createEnvelope, parseTemplateRef, type OmsEnvelope } from '../../lib/order/envelope';
+import type { Order } from '../../lib/order/model';
+import {
+  formatOrderKey,
+  orderContentHash,
+  orderKey,
+  type LedgerVerdict,
+  type OmsStore,
+} from '../../lib/store';
+import { CUSTODY_TYPES, type CustodyNode } from '../shared/custody';
+import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import {
   importFile,
   importOrders,
@@ -13,6 +24,9 @@ import {
 
 interface ImportNodeDef extends NodeDef {
   format: ImportFormat;
+  /** Optional oms-store: with it, the idempotency ledger reports duplicates and updates. */
+  store?: string;
+  wires?: string[][];
 }
 
 /** Orders between pauses that let Node-RED deliver what was sent (keeps memory flat). */
@@ -31,6 +45,22 @@ class ImportError extends Error {
 
 type Send = (msgs: Array<NodeMessage | null>) => void;
 
+interface Counts {
+  accepted: number;
+  rejected: number;
+  alreadyImported: number;
+  updates: number;
+  redeliveries: number;
+}
+
+/** An accepted order waiting for its ledger verdict (asked for in chunks: one commit each). */
+interface Pending {
+  order: Order;
+  oms: OmsEnvelope;
+  key: string;
+  hash: string;
+}
+
 export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
     RED._(`oms-sfcc-import.${key}`, params);
@@ -44,6 +74,25 @@ export = function register(RED: NodeAPI): void {
     let closing = false;
     let queue: Promise<void> = Promise.resolve();
 
+    const storeNode = config.store ? (RED.nodes.getNode(config.store) as StoreNode | null) : null;
+    if (config.store && !storeNode) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+
+    /**
+     * Orders on output 1 are settled by the durable step they go to when every node wired there
+     * stores them (oms-lifecycle, oms-retry, oms-dead-letter on the same store); otherwise the
+     * batch settles them when the file has been read.
+     */
+    function custodyDownstream(): boolean {
+      const targets = config.wires?.[0] ?? [];
+      return (
+        targets.length > 0 &&
+        targets.every((id) => {
+          const target = RED.nodes.getNode(id) as CustodyNode | null;
+          return target !== null && CUSTODY_TYPES.has(target.type) && target.omsStoreId === config.store;
+        })
+      );
+    }
+
     async function run(msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void): Promise<void> {
       if (closing) return; // queued behind an import cut short by a redeploy
       const filename = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : undefined;
@@ -54,14 +103,75 @@ export = function register(RED: NodeAPI): void {
         done(new ImportError(t('errors.noInput'), 'OMS_BAD_INPUT'));
         return;
       }
+      const lease = storeNode?.lease();
+      if (config.store && !lease) {
+        node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+        done(new StoreUnavailableError(t('status.noStore')));
+        return;
+      }
+      try {
+        await importOne(msg, send, filename, lease?.store);
+        done();
+      } catch (err) {
+        done(err as Error);
+      } finally {
+        lease?.release();
+      }
+    }
+
+    async function importOne(
+      msg: NodeMessageInFlow,
+      send: Send,
+      filename: string | undefined,
+      store: OmsStore | undefined,
+    ): Promise<void> {
       const template = parseTemplateRef(RED.util.evaluateNodeProperty('OMS_TEMPLATE', 'env', node, msg));
       const batchId = randomUUID();
-      const counts = { accepted: 0, rejected: 0 };
+      const counts: Counts = { accepted: 0, rejected: 0, alreadyImported: 0, updates: 0, redeliveries: 0 };
+      let pending: Pending[] = [];
+      const message = (payload: unknown, oms: OmsEnvelope): NodeMessage =>
+        ({ _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }) as NodeMessage;
+
+      /** Asks the ledger about the pending orders in one commit, then sends each where it belongs. */
+      async function flush(): Promise<void> {
+        const batch = pending;
+        pending = [];
+        if (batch.length === 0) return;
+        const verdicts: Array<LedgerVerdict | undefined> = store
+          ? await store.ledger.receive(
+              batch.map((p) => ({ key: orderKey(p.order), hash: p.hash, batchId })),
+              Date.now(),
+            )
+          : batch.map(() => undefined);
+        batch.forEach((p, i) => {
+          const verdict = verdicts[i];
+          if (verdict) {
+            p.oms.ledgerKey = p.key;
+            p.oms.ledger = { ...verdict, key: p.key };
+          }
+          if (verdict?.status === 'duplicate') {
+            counts.alreadyImported++;
+            send([null, null, null, message(p.order, p.oms)]);
+            return;
+          }
+          if (verdict?.status === 'update') {
+            counts.updates++;
+            p.oms.flags = [...p.oms.flags, 'UPDATED'];
+          } else if (verdict?.status === 'redelivery') {
+            counts.redeliveries++;
+            p.oms.flags = [...p.oms.flags, 'REDELIVERED'];
+          }
+          counts.accepted++;
+          send([message(p.order, p.oms), null, null, null]);
+        });
+      }
+
       node.status({ fill: 'blue', shape: 'ring', text: t('status.importing', { count: 0 }) });
       const events = filename
         ? importFile(filename, { format })
-        : importOrders(payload as ImportInput, { format });
+        : importOrders(msg.payload as ImportInput, { format });
       let summary: ImportSummary;
+      let seen = 0;
       try {
         for (;;) {
           const next = await events.next();
@@ -69,7 +179,7 @@ export = function register(RED: NodeAPI): void {
             summary = next.value;
             break;
           }
-          // Redeploy: stop reading. The file is untouched and nothing was acknowledged for it.
+          // Redeploy: stop reading. The batch stays open, so its orders come again on a re-import.
           if (closing) return;
           const event = next.value;
           const common = {
@@ -79,13 +189,10 @@ export = function register(RED: NodeAPI): void {
             batchId,
           };
           if (event.type === 'accepted') {
-            counts.accepted++;
             const oms = createEnvelope({ ...common, orderRef: event.order.orderRef, state: 'Created' });
-            send([
-              { _msgid: RED.util.generateId(), topic: msg.topic, payload: event.order, oms },
-              null,
-              null,
-            ]);
+            const hash = store ? orderContentHash(event.order) : '';
+            pending.push({ order: event.order, oms, key: formatOrderKey(orderKey(event.order)), hash });
+            if (!store || pending.length >= YIELD_EVERY) await flush();
           } else {
             counts.rejected++;
             const oms = createEnvelope({ ...common, orderRef: event.orderRef });
@@ -95,30 +202,43 @@ export = function register(RED: NodeAPI): void {
               position: event.position,
               order: event.partial,
             };
-            send([null, { _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }, null]);
+            send([null, message(payload, oms), null, null]);
           }
-          if ((counts.accepted + counts.rejected) % YIELD_EVERY === 0) {
-            node.status({
-              fill: 'blue',
-              shape: 'ring',
-              text: t('status.importing', { count: counts.accepted + counts.rejected }),
-            });
+          if (++seen % YIELD_EVERY === 0) {
+            node.status({ fill: 'blue', shape: 'ring', text: t('status.importing', { count: seen }) });
             await new Promise((resolve) => setImmediate(resolve));
           }
         }
+        await flush();
       } finally {
         await events.return(undefined as never); // closes the file if the loop was left early
       }
-      msg.payload = { ...summary, batchId };
-      send([null, null, msg]);
-      const fill = summary.error ? 'red' : summary.rejected > 0 ? 'yellow' : 'green';
-      const extra = summary.error ? ` - ${summary.error.code}` : '';
-      node.status({ fill, shape: 'dot', text: t('status.counts', { ...counts, extra }) });
+      if (store) await store.ledger.completeBatch(batchId, Date.now(), !custodyDownstream());
+      const ledger = store
+        ? {
+            alreadyImported: counts.alreadyImported,
+            updates: counts.updates,
+            redeliveries: counts.redeliveries,
+          }
+        : {};
+      msg.payload = { ...summary, ...ledger, batchId };
+      send([null, null, msg, null]);
+      const fill = summary.error
+        ? 'red'
+        : summary.rejected > 0 || counts.alreadyImported > 0
+          ? 'yellow'
+          : 'green';
+      const extra =
+        (counts.alreadyImported > 0 ? t('status.alreadyImported', { count: counts.alreadyImported }) : '') +
+        (summary.error ? ` - ${summary.error.code}` : '');
+      node.status({
+        fill,
+        shape: 'dot',
+        text: t('status.counts', { accepted: counts.accepted, rejected: counts.rejected, extra }),
+      });
       if (summary.error) {
         const where = summary.file ? ` ${summary.file}` : '';
-        done(new ImportError(`SFCC import${where}: ${summary.error.message}`, summary.error.code));
-      } else {
-        done();
+        throw new ImportError(`SFCC import${where}: ${summary.error.message}`, summary.error.code);
       }
     }
 

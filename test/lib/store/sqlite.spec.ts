@@ -93,7 +93,7 @@ describe('SQLite store', () => {
         { status: 'new' },
         { status: 'new' },
       ]);
-      await store.ledger.completeBatch('b1', 11);
+      await store.ledger.completeBatch('b1', 11, true);
       const [same, changed, fresh] = await store.ledger.receive(
         [receipt('1', 'h1', 'b2'), receipt('2', 'h2-changed', 'b2'), receipt('3', 'h3', 'b2')],
         20,
@@ -108,7 +108,7 @@ describe('SQLite store', () => {
       assert.deepEqual(changed, { status: 'update', previousHash: 'h2', firstSeenAt: 10, seenCount: 1 });
       assert.deepEqual(fresh, { status: 'new' });
       // The update became the reference content: the same changed export again is a duplicate.
-      await store.ledger.completeBatch('b2', 21);
+      await store.ledger.completeBatch('b2', 21, true);
       const [again] = await store.ledger.receive([receipt('2', 'h2-changed', 'b3')], 30);
       assert.equal(again.status, 'duplicate');
     });
@@ -116,7 +116,7 @@ describe('SQLite store', () => {
     it('delivers again the orders of a batch cut short by a previous process, and only those', async () => {
       const before = openStore();
       await before.ledger.receive([receipt('1', 'h1', 'done'), receipt('2', 'h2', 'cut')], 10);
-      await before.ledger.completeBatch('done', 11);
+      await before.ledger.completeBatch('done', 11, true);
       await before.close(); // the process died before batch "cut" completed
 
       const after = openStore();
@@ -126,6 +126,16 @@ describe('SQLite store', () => {
       );
       assert.equal(verdicts[0].status, 'duplicate');
       assert.deepEqual(verdicts[1], { status: 'redelivery', firstSeenAt: 10, previousBatchId: 'cut' });
+    });
+
+    it('waits for a durable step to settle each order when the batch does not settle them', async () => {
+      const store = openStore();
+      await store.ledger.receive([receipt('1', 'h1', 'b1'), receipt('2', 'h2', 'b1')], 10);
+      await store.ledger.completeBatch('b1', 11, false);
+      await store.ledger.settle(['sfcc/RefArch/1']); // order 2 was lost before any step took it
+      const verdicts = await store.ledger.receive([receipt('1', 'h1', 'b2'), receipt('2', 'h2', 'b2')], 20);
+      assert.equal(verdicts[0].status, 'duplicate');
+      assert.deepEqual(verdicts[1], { status: 'redelivery', firstSeenAt: 10, previousBatchId: 'b1' });
     });
 
     it('treats an order in a batch still running in this process as a duplicate', async () => {
@@ -138,7 +148,7 @@ describe('SQLite store', () => {
     it('keeps orders of different sites apart', async () => {
       const store = openStore();
       await store.ledger.receive([receipt('1', 'h1', 'b1')], 10);
-      await store.ledger.completeBatch('b1', 10);
+      await store.ledger.completeBatch('b1', 10, true);
       const [other] = await store.ledger.receive(
         [{ key: { source: 'sfcc', site: 'SiteGenesis', orderNo: '1' }, hash: 'h1', batchId: 'b2' }],
         11,
