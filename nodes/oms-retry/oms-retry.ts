@@ -64,7 +64,7 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const seconds = (v: unknown): number | undefined =>
-      v === '' || v === undefined || v === null ? undefined : Number(v) * 1000;
+      v === '' || v === undefined || v === null ? undefined : Math.round(Number(v) * 1000);
     const { policy, problems } = normalizePolicy({
       attempts: config.attempts,
       initialDelayMs: seconds(config.initialDelay),
@@ -73,7 +73,7 @@ export = function register(RED: NodeAPI): void {
       deadlineMs:
         config.deadline === '' || config.deadline === undefined
           ? undefined
-          : Number(config.deadline) * 60_000,
+          : Math.round(Number(config.deadline) * 60_000),
       jitter: config.jitter === false ? 'none' : 'full',
     });
     for (const problem of problems) node.warn(problem);

@@ -11,9 +11,9 @@ export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined
   }
   if (typeof raw !== 'object') return { message: String(raw), ...(status ? { status } : {}) };
   const error = raw as Record<string, unknown>;
-  const info: ErrorInfo = {
-    message: typeof error.message === 'string' ? error.message : String(error.message ?? 'error'),
-  };
+  // Node-RED stores err.toString(): "Error: peer refused" — the generic class name says nothing.
+  const text = typeof error.message === 'string' ? error.message : String(error.message ?? 'error');
+  const info: ErrorInfo = { message: text.replace(/^Error: /, '') };
   if (typeof error.code === 'string' || typeof error.code === 'number') info.code = String(error.code);
   else if (status) info.code = `HTTP_${status}`;
   if (status) info.status = status;
