@@ -1,5 +1,5 @@
 // `npm start` (after the build): runs Node-RED from this checkout with the pack installed and the
-// SFCC import template deployed, in the git-ignored user dir .node-red/. What an analyst changes
+// starter templates deployed (SFCC import; retry and dead letters), in the git-ignored user dir .node-red/. What an analyst changes
 // there (flows, settings) is kept from one start to the next.
 const fs = require('fs');
 const http = require('http');
@@ -109,20 +109,33 @@ function sampleFile() {
   return file;
 }
 
-/** The template's current version, as Node-RED's flow file, unless the analyst already has one. */
+/** The templates deployed by `npm start`, one tab each, in this order. */
+const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter'];
+
+/**
+ * The starter templates' current versions as Node-RED's flow file, unless the analyst already has
+ * one. Config nodes the templates share (the oms store) appear once.
+ */
 function writeFlows() {
-  const dir = path.join(root, 'flows', 'sfcc-import');
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-  const current = manifest.versions.find((v) => v.version === manifest.current);
-  if (!current) throw new Error(`flows/sfcc-import/manifest.json: no version entry for ${manifest.current}`);
-  const flows = fs.readFileSync(path.join(dir, current.file), 'utf8');
   const file = path.join(userDir, 'flows.json');
   if (fs.existsSync(file)) {
-    say('kept your flows in .node-red/flows.json (delete it to start again from the template)');
+    say('kept your flows in .node-red/flows.json (delete it to start again from the templates)');
     return;
   }
-  fs.writeFileSync(file, flows);
-  say(`wrote .node-red/flows.json from template sfcc-import@${current.version}`);
+  const nodes = new Map();
+  const names = [];
+  for (const name of STARTER_TEMPLATES) {
+    const dir = path.join(root, 'flows', name);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const current = manifest.versions.find((v) => v.version === manifest.current);
+    if (!current) throw new Error(`flows/${name}/manifest.json: no version entry for ${manifest.current}`);
+    for (const node of JSON.parse(fs.readFileSync(path.join(dir, current.file), 'utf8'))) {
+      if (!nodes.has(node.id)) nodes.set(node.id, node);
+    }
+    names.push(`${name}@${current.version}`);
+  }
+  fs.writeFileSync(file, JSON.stringify([...nodes.values()], null, 2));
+  say(`wrote .node-red/flows.json from templates ${names.join(', ')}`);
 }
 
 /** Prints the editor address once it answers (after Node-RED's own start-up log). */
@@ -154,7 +167,12 @@ function main() {
   const child = spawn(process.execPath, [red, '--userDir', userDir], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, OMS_SAMPLE_FILE: sample },
+    env: {
+      // The retry template's stand-in peer lives on this runtime's own port.
+      OMS_EXAMPLE_PEER_URL: `http://127.0.0.1:${port}/oms-example/peer`,
+      ...process.env,
+      OMS_SAMPLE_FILE: sample,
+    },
   });
   announceWhenUp(child);
 

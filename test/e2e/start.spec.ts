@@ -35,22 +35,52 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     ).json()) as Array<{
       fn?: string;
     }>;
-    assert.ok(
-      examples.some((e) => e.fn === '01 - SFCC import'),
-      JSON.stringify(examples),
-    );
+    for (const title of ['01 - SFCC import', '02 - Retry and dead letters']) {
+      assert.ok(
+        examples.some((e) => e.fn === title),
+        JSON.stringify(examples),
+      );
+    }
   });
 
-  it('has the versioned template deployed', async () => {
+  it('has the versioned templates deployed, and the sample orders went through the lifecycle', async () => {
     const flows = (await (await fetch(`${base}/flows`)).json()) as Array<{
       id: string;
       type: string;
       env?: Array<{ name: string; value: string }>;
     }>;
     const tab = flows.find((n) => n.id === 'oms-tpl-import-tab');
-    assert.equal(tab?.env?.find((e) => e.name === 'OMS_TEMPLATE')?.value, 'sfcc-import@1.0.0');
-    assert.ok(flows.some((n) => n.type === 'oms-sfcc-import'));
+    assert.equal(tab?.env?.find((e) => e.name === 'OMS_TEMPLATE')?.value, 'sfcc-import@1.1.0');
+    const retryTab = flows.find((n) => n.id === 'oms-tpl-retry-tab');
+    assert.equal(retryTab?.env?.find((e) => e.name === 'OMS_TEMPLATE')?.value, 'retry-dead-letter@1.0.0');
+    assert.equal(flows.filter((n) => n.type === 'oms-store').length, 1, 'one shared store');
+    // The import runs a second after the deploy; its orders end Validated, with their audit trail.
+    const order = await waitFor('sample order 00000001 to be Validated', async () => {
+      const res = await fetch(`${base}/oms/orders/00000001`);
+      const body = res.ok
+        ? ((await res.json()) as { state: string; trail: Array<{ template: string }> })
+        : undefined;
+      return body?.state === 'Validated' ? body : undefined;
+    });
+    assert.deepEqual(
+      order.trail.map((e) => e.template),
+      ['sfcc-import@1.1.0', 'sfcc-import@1.1.0'],
+    );
+    assert.ok(existsSync(path.join(dir, 'user', 'oms', 'oms.db')), 'the store file is in the user dir');
     assert.doesNotMatch(runtime.log(), /\[error\]/);
+  });
+
+  it('retries the orders of the retry template and parks the one the peer refuses for good', async () => {
+    await fetch(`${base}/inject/oms-tpl-retry-inject`, { method: 'POST' });
+    const letter = await waitFor('DEMO-0013 in the dead-letter queue', async () => {
+      const res = await fetch(`${base}/oms/dead-letters?order=DEMO-0013`);
+      const body = res.ok
+        ? ((await res.json()) as { items: Array<{ error: { code: string; status: number } }> })
+        : undefined;
+      return body?.items[0];
+    });
+    assert.equal(letter.error.code, 'HTTP_422');
+    assert.equal(letter.error.status, 422);
   });
 
   it('runs the 200 sample orders through a deployed flow', async () => {
