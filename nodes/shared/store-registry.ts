@@ -33,9 +33,9 @@ export function deployedStores(): StoreNode[] {
 
 export function findStore(id: string | undefined): StoreNode | undefined {
   if (id) return deployed.get(id);
-  // Without an id: the one store, when there is exactly one open.
+  // Without an id: the one store, when every open config node points at the same file.
   const open = deployedStores().filter((node) => node.store);
-  return open.length === 1 ? open[0] : undefined;
+  return new Set(open.map((node) => node.store?.location)).size === 1 ? open[0] : undefined;
 }
 
 /** Counts leases; `idle()` resolves when none is held. */
