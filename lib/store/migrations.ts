@@ -71,7 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         queue         TEXT NOT NULL,
         order_ref     TEXT,
-        state         TEXT NOT NULL CHECK (state IN ('inflight', 'waiting')),
+        state         TEXT NOT NULL CHECK (state IN ('inflight', 'waiting', 'exhausted')),
         attempt       INTEGER NOT NULL,
         due_at        INTEGER NOT NULL,
         created_at    INTEGER NOT NULL,
@@ -100,6 +100,8 @@ export const MIGRATIONS: readonly Migration[] = [
         resolved_by      TEXT,
         reason           TEXT,
         replays          INTEGER NOT NULL DEFAULT 0,
+        -- the same order parked again by the same node while this letter was still parked
+        repeats          INTEGER NOT NULL DEFAULT 0,
         message          TEXT NOT NULL
       );
       CREATE INDEX dead_letters_status ON dead_letters (status, created_at);

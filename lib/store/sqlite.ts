@@ -210,6 +210,11 @@ class SqliteLedger implements Ledger {
     }).immediate();
   }
 
+  async abandonBatch(batchId: string): Promise<void> {
+    // No owner any more: receive() treats it like the open batch of a process that died.
+    this.db.prepare(`UPDATE batches SET owner = '' WHERE batch_id = ? AND completed_at IS NULL`).run(batchId);
+  }
+
   async settle(orderKeys: readonly string[]): Promise<void> {
     const { db } = this;
     const update = db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0');
@@ -359,7 +364,7 @@ function toRetry(row: Row): RetryRecord {
   const record: RetryRecord = {
     id: Number(row.id),
     queue: String(row.queue),
-    state: row.state === 'inflight' ? 'inflight' : 'waiting',
+    state: row.state === 'inflight' || row.state === 'exhausted' ? row.state : 'waiting',
     attempt: Number(row.attempt),
     dueAt: Number(row.due_at),
     createdAt: Number(row.created_at),
@@ -403,6 +408,18 @@ class SqliteRetries implements RetryQueue {
       .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id);
   }
 
+  async markExhausted(
+    id: number,
+    failure: { at: number; dueAt: number; error: ErrorInfo & { gaveUp: string; explanation: string } },
+  ): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE retries SET state = 'exhausted', due_at = ?, first_failure = coalesce(first_failure, ?),
+         last_failure = ?, last_error = ? WHERE id = ?`,
+      )
+      .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id);
+  }
+
   async remove(id: number): Promise<boolean> {
     return this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes > 0;
   }
@@ -425,17 +442,26 @@ class SqliteRetries implements RetryQueue {
   }
 
   async releaseInflight(queue: string, now: number): Promise<number> {
-    return this.db
-      .prepare(`UPDATE retries SET state = 'waiting', due_at = ? WHERE queue = ? AND state = 'inflight'`)
-      .run(now, queue).changes;
+    const { db } = this;
+    return db
+      .transaction((): number => {
+        db.prepare(`UPDATE retries SET due_at = ? WHERE queue = ? AND state = 'exhausted'`).run(now, queue);
+        return db
+          .prepare(`UPDATE retries SET state = 'waiting', due_at = ? WHERE queue = ? AND state = 'inflight'`)
+          .run(now, queue).changes;
+      })
+      .immediate();
   }
 
-  async counts(queue: string): Promise<{ inflight: number; waiting: number }> {
+  async counts(queue: string): Promise<{ inflight: number; waiting: number; exhausted: number }> {
     const rows = this.db
       .prepare('SELECT state, count(*) AS n FROM retries WHERE queue = ? GROUP BY state')
       .all(queue) as Row[];
-    const counts = { inflight: 0, waiting: 0 };
-    for (const row of rows) counts[row.state === 'inflight' ? 'inflight' : 'waiting'] = Number(row.n);
+    const counts = { inflight: 0, waiting: 0, exhausted: 0 };
+    for (const row of rows) {
+      const state = row.state === 'inflight' || row.state === 'exhausted' ? row.state : 'waiting';
+      counts[state] = Number(row.n);
+    }
     return counts;
   }
 }
@@ -451,6 +477,7 @@ function toDeadLetter(row: Row, withMessage: boolean): DeadLetter {
     createdAt: Number(row.created_at),
     status: String(row.status) as DeadLetter['status'],
     replays: Number(row.replays),
+    repeats: Number(row.repeats),
   };
   const optional = {
     orderRef: str(row.order_ref),
@@ -516,27 +543,51 @@ class SqliteDeadLetters implements DeadLetters {
     const { db } = this;
     return db
       .transaction((): DeadLetter => {
-        const info = db
-          .prepare(
-            `INSERT INTO dead_letters (node_id, order_ref, correlation_id, error_code, error_message, error,
-               attempts, first_failure_at, last_failure_at, template, created_at, status, message)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?)`,
-          )
-          .run(
-            entry.nodeId,
-            entry.orderRef ?? null,
-            entry.correlationId ?? null,
+        const parked = entry.orderRef
+          ? (db
+              .prepare(
+                `SELECT id FROM dead_letters WHERE node_id = ? AND order_ref = ? AND status = 'parked'`,
+              )
+              .get(entry.nodeId, entry.orderRef) as Row | undefined)
+          : undefined;
+        let id: number;
+        if (parked) {
+          id = Number(parked.id);
+          db.prepare(
+            `UPDATE dead_letters SET error_code = ?, error_message = ?, error = ?, attempts = max(attempts, ?),
+             last_failure_at = ?, message = ?, repeats = repeats + 1 WHERE id = ?`,
+          ).run(
             entry.error.code ?? null,
             entry.error.message,
             JSON.stringify(entry.error),
             entry.attempts,
-            entry.firstFailureAt,
             entry.lastFailureAt,
-            entry.template ?? null,
-            entry.createdAt,
             entry.message,
+            id,
           );
-        const id = Number(info.lastInsertRowid);
+        } else {
+          const info = db
+            .prepare(
+              `INSERT INTO dead_letters (node_id, order_ref, correlation_id, error_code, error_message, error,
+                 attempts, first_failure_at, last_failure_at, template, created_at, status, message)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?)`,
+            )
+            .run(
+              entry.nodeId,
+              entry.orderRef ?? null,
+              entry.correlationId ?? null,
+              entry.error.code ?? null,
+              entry.error.message,
+              JSON.stringify(entry.error),
+              entry.attempts,
+              entry.firstFailureAt,
+              entry.lastFailureAt,
+              entry.template ?? null,
+              entry.createdAt,
+              entry.message,
+            );
+          id = Number(info.lastInsertRowid);
+        }
         if (entry.orderRef) {
           this.orders.appendSync({
             orderRef: entry.orderRef,
@@ -545,7 +596,12 @@ class SqliteDeadLetters implements DeadLetters {
             nodeId: entry.nodeId,
             template: entry.template,
             correlationId: entry.correlationId,
-            detail: { deadLetterId: id, error: entry.error, attempts: entry.attempts },
+            detail: {
+              deadLetterId: id,
+              error: entry.error,
+              attempts: entry.attempts,
+              ...(parked ? { repeat: true } : {}),
+            },
           });
         }
         return toDeadLetter(db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row, true);

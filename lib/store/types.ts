@@ -45,6 +45,8 @@ export interface Ledger {
    * without, each waits for `settle` from the durable step that takes it.
    */
   completeBatch(batchId: string, at: number, settle: boolean): Promise<void>;
+  /** The batch was cut short (a redeploy stopped the import): its untaken orders come again. */
+  abandonBatch(batchId: string): Promise<void>;
   /** Orders (keys as formatOrderKey writes them) that a durable step has taken. */
   settle(orderKeys: readonly string[]): Promise<void>;
   /**
@@ -122,14 +124,18 @@ export interface RetryRecord {
   /** The oms-retry node that owns it. */
   queue: string;
   orderRef?: string;
-  /** 'inflight': sent, waiting for its acknowledgement until dueAt; 'waiting': resend at dueAt. */
-  state: 'inflight' | 'waiting';
+  /**
+   * 'inflight': sent, waiting for its acknowledgement until dueAt; 'waiting': resend at dueAt;
+   * 'exhausted': given up and sent to the exhausted output, kept until a dead-letter node parks
+   * it (sent there again at dueAt, or after a restart).
+   */
+  state: 'inflight' | 'waiting' | 'exhausted';
   attempt: number;
   dueAt: number;
   createdAt: number;
   firstFailureAt?: number;
   lastFailureAt?: number;
-  lastError?: ErrorInfo;
+  lastError?: ErrorInfo & { gaveUp?: string; explanation?: string };
   /** The message as it first arrived, encoded by lib/store/message-codec. */
   message: string;
 }
@@ -144,14 +150,19 @@ export interface RetryQueue {
   markSent(id: number, attempt: number, dueAt: number): Promise<void>;
   /** A failed attempt: wait until `dueAt`, then send again. */
   scheduleRetry(id: number, failure: { at: number; dueAt: number; error: ErrorInfo }): Promise<void>;
+  /** Given up: kept as 'exhausted' until a dead-letter node takes it (or `dueAt` passes). */
+  markExhausted(
+    id: number,
+    failure: { at: number; dueAt: number; error: ErrorInfo & { gaveUp: string; explanation: string } },
+  ): Promise<void>;
   remove(id: number): Promise<boolean>;
   get(id: number): Promise<RetryRecord | undefined>;
   /** Records whose dueAt has passed, oldest first. */
   due(queue: string, now: number, limit: number): Promise<RetryRecord[]>;
   nextDueAt(queue: string): Promise<number | undefined>;
-  /** After a restart nothing is in flight any more: make those records due now. */
+  /** After a restart nothing is in flight any more: make those records (and exhausted ones) due now. */
   releaseInflight(queue: string, now: number): Promise<number>;
-  counts(queue: string): Promise<{ inflight: number; waiting: number }>;
+  counts(queue: string): Promise<{ inflight: number; waiting: number; exhausted: number }>;
 }
 
 export type DeadLetterStatus = 'parked' | 'replayed' | 'discarded';
@@ -173,13 +184,15 @@ export interface DeadLetter {
   resolvedBy?: string;
   reason?: string;
   replays: number;
+  /** Times the same order was parked again by the same node while this letter was parked. */
+  repeats: number;
   /** Encoded message (lib/store/message-codec); left out of list results. */
   message?: string;
 }
 
 export type NewDeadLetter = Omit<
   DeadLetter,
-  'id' | 'status' | 'resolvedAt' | 'resolvedBy' | 'reason' | 'replays' | 'message'
+  'id' | 'status' | 'resolvedAt' | 'resolvedBy' | 'reason' | 'replays' | 'repeats' | 'message'
 > & { message: string };
 
 export interface DeadLetterFilter {
@@ -203,6 +216,10 @@ export interface Page<T> {
 }
 
 export interface DeadLetters {
+  /**
+   * Parks a letter. An order already parked by the same node gets no second letter: the parked
+   * one takes the newer error, message and times, and counts a repeat.
+   */
   add(entry: NewDeadLetter): Promise<DeadLetter>;
   get(id: number): Promise<DeadLetter | undefined>;
   list(filter: DeadLetterFilter, page: { offset: number; limit: number }): Promise<Page<DeadLetter>>;

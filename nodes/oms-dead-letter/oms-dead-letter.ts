@@ -20,6 +20,7 @@ type DeadLetterNode = CustodyNode & ReplayTarget;
 const FALLBACK_FILE = 'oms-dead-letters.fallback.jsonl';
 
 interface RetryMarker {
+  id?: number;
   attempts?: number;
   firstFailureAt?: number;
   lastFailureAt?: number;
@@ -88,6 +89,12 @@ export = function register(RED: NodeAPI): void {
         if (!lease) throw new Error(t('status.noStore'));
         const saved = await lease.store.deadLetters.add(letter);
         await settleOrder(lease.store, record);
+        // Parked: the oms-retry node that gave up on it can let go of its copy now.
+        const from = oms.retry as { id?: unknown } | undefined;
+        if (typeof from?.id === 'number') {
+          const held = await lease.store.retries.get(from.id);
+          if (held?.state === 'exhausted') await lease.store.retries.remove(from.id);
+        }
         parked++;
         node.status({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) });
         publish(RED, lease.store.location);

@@ -46,7 +46,7 @@ export = function register(RED: NodeAPI): void {
       node.warn(t(by === 'state' ? 'errors.unknownState' : 'errors.unknownEvent', { value: fixed }));
     }
     const counts = { moved: 0, refused: 0 };
-    if (!storeNode) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+    if (!storeNode?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
     async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused'> {
       const record = msg as unknown as Record<string, unknown>;

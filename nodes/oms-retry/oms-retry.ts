@@ -16,6 +16,7 @@ import { errorInfoOf } from '../shared/message-error';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
 interface RetryNodeDef extends NodeDef {
+  wires?: string[][];
   store: string;
   attempts: string | number;
   initialDelay: string | number;
@@ -79,7 +80,12 @@ export = function register(RED: NodeAPI): void {
     for (const problem of problems) node.warn(problem);
     const ackTimeoutMs = Math.max(1000, (Number(config.ackTimeout) || 60) * 1000);
     const requireAck = config.requireAck === true;
-    const table: Record<string, 'retryable' | 'permanent'> = {};
+    // The OMS nodes' own input errors never get better by waiting.
+    const table: Record<string, 'retryable' | 'permanent'> = {
+      OMS_NO_ORDER_REF: 'permanent',
+      OMS_NO_TRANSITION: 'permanent',
+      OMS_BAD_INPUT: 'permanent',
+    };
     for (const code of codes(config.retryableCodes)) table[code] = 'retryable';
     for (const code of codes(config.permanentCodes)) table[code] = 'permanent';
     const classifier: Classifier = codeClassifier(table);
@@ -173,8 +179,22 @@ export = function register(RED: NodeAPI): void {
         const due = await lease.store.retries.due(node.id, Date.now(), BATCH);
         for (const record of due) {
           if (closing) return;
-          if (record.state === 'waiting') await resend(record);
-          else if (requireAck) {
+          if (record.state === 'waiting') {
+            if (policy.attempts > 0 && record.attempt >= policy.attempts) {
+              // Resumed after a restart with no attempt left: give up instead of going over the limit.
+              const lastError = {
+                ...(record.lastError ?? {
+                  message: t('errors.notAcknowledged', { seconds: ackTimeoutMs / 1000 }),
+                }),
+                gaveUp: 'attempts-exhausted',
+                explanation: `attempt ${record.attempt} of ${policy.attempts} was cut short by a restart; no attempts left`,
+              };
+              exhausted++;
+              await giveUp({ ...record, lastFailureAt: Date.now(), lastError });
+            } else await resend(record);
+          } else if (record.state === 'exhausted') {
+            await giveUp(record); // not parked yet: a crash or a slow dead-letter node
+          } else if (requireAck) {
             await failed(
               record,
               {
@@ -225,25 +245,60 @@ export = function register(RED: NodeAPI): void {
         node.debug(`${record.orderRef ?? record.id}: ${decision.explanation}`);
         return;
       }
-      await lease.store.retries.remove(record.id);
+      const lastError = { ...info, gaveUp: decision.reason, explanation: decision.explanation };
       exhausted++;
-      const msg = decodeMessage(record.message);
-      msg._msgid = RED.util.generateId();
-      msg.error = failedMsg.error ?? { message: info.message, code: info.code };
-      for (const key of ['statusCode', 'headers'] as const) {
-        if (failedMsg[key] !== undefined && msg[key] === undefined) msg[key] = failedMsg[key];
-      }
-      stamp(
-        msg,
-        { ...record, firstFailureAt: record.firstFailureAt ?? now, lastFailureAt: now, lastError: info },
-        { attempts: record.attempt, gaveUp: decision.reason, explanation: decision.explanation },
-      );
       node.warn(
         t('log.exhausted', {
           order: record.orderRef ?? String(record.id),
           explanation: decision.explanation,
         }),
       );
+      await giveUp({
+        ...record,
+        firstFailureAt: record.firstFailureAt ?? now,
+        lastFailureAt: now,
+        lastError,
+      });
+    }
+
+    /**
+     * When every node on the exhausted output is an oms-dead-letter on this store, the record stays
+     * (state 'exhausted') until that node has parked it, and is sent there again after the
+     * acknowledgement timeout or a restart: a crash between the two nodes loses nothing.
+     */
+    function deadLetterDownstream(): boolean {
+      const targets = config.wires?.[1] ?? [];
+      return (
+        targets.length > 0 &&
+        targets.every((id) => {
+          const target = RED.nodes.getNode(id) as CustodyNode | null;
+          return target?.type === 'oms-dead-letter' && target.omsStoreId === config.store;
+        })
+      );
+    }
+
+    async function giveUp(record: RetryRecord): Promise<void> {
+      if (!lease) return;
+      const lastError = record.lastError ?? { message: 'gave up' };
+      if (deadLetterDownstream()) {
+        await lease.store.retries.markExhausted(record.id, {
+          at: record.lastFailureAt ?? Date.now(),
+          dueAt: Date.now() + ackTimeoutMs,
+          error: {
+            ...lastError,
+            gaveUp: lastError.gaveUp ?? 'attempts-exhausted',
+            explanation: lastError.explanation ?? '',
+          },
+        });
+      } else {
+        await lease.store.retries.remove(record.id);
+      }
+      const msg = decodeMessage(record.message);
+      msg._msgid = RED.util.generateId();
+      // The message as it first arrived, plus what went wrong: msg.error (as Catch would set it).
+      const { gaveUp, explanation, ...error } = lastError;
+      msg.error = error;
+      stamp(msg, record, { attempts: record.attempt, gaveUp, explanation });
       node.send([null, msg as NodeMessage]);
     }
 

@@ -179,8 +179,11 @@ export = function register(RED: NodeAPI): void {
             summary = next.value;
             break;
           }
-          // Redeploy: stop reading. The batch stays open, so its orders come again on a re-import.
-          if (closing) return;
+          // Redeploy: stop reading. The batch is abandoned, so its untaken orders come again on a re-import.
+          if (closing) {
+            await store?.ledger.abandonBatch(batchId);
+            return;
+          }
           const event = next.value;
           const common = {
             template,

@@ -5,7 +5,13 @@ import type { ErrorInfo } from '../../lib/store';
 
 export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined {
   const raw = msg.error;
-  const status = typeof msg.statusCode === 'number' && msg.statusCode >= 400 ? msg.statusCode : undefined;
+  const fromError = (msg.error as { status?: unknown } | null | undefined)?.status;
+  const status =
+    typeof msg.statusCode === 'number' && msg.statusCode >= 400
+      ? msg.statusCode
+      : typeof fromError === 'number' && fromError >= 400
+        ? fromError
+        : undefined;
   if (raw === undefined || raw === null) {
     return status ? { message: `HTTP ${status}`, code: `HTTP_${status}`, status } : undefined;
   }

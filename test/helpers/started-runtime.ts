@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { repoRoot } from './paths';
 
 /** A port nobody listens on right now (another run of the tests may be using the usual ones). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

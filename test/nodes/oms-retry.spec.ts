@@ -93,7 +93,7 @@ describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
     assert.deepEqual(plain((msg.payload as { seenBy: number[] }).seenBy), [1]);
     assert.equal((msg.oms?.retry as { attempt: number }).attempt, 1);
     await until('the acknowledgement', async () => (await store().retries.counts('retry')).inflight === 0);
-    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0 });
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
   it('retries thrown errors and 5xx with the original message until the step succeeds', async () => {
@@ -119,12 +119,13 @@ describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
     const http = byRef.get('P1') as Msg;
     assert.equal((http.oms?.retry as { gaveUp: string }).gaveUp, 'permanent');
     assert.equal((http.oms?.retry as { attempts: number }).attempts, 1);
-    assert.equal(http.statusCode, 400);
+    assert.equal((http.error as { status: number }).status, 400);
+    assert.equal(http.statusCode, undefined, 'the message as it first arrived, the failure in msg.error');
     assert.deepEqual((http.payload as { seenBy?: number[] }).seenBy, undefined, 'the original message');
     const coded = byRef.get('P2') as Msg;
     assert.equal((coded.error as { code: string }).code, 'C0121E');
     assert.match(String((coded.oms?.retry as { explanation: string }).explanation), /C0121E/);
-    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0 });
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
   it('leaves by "exhausted" after the last attempt, with attempts, failure times and the reason', async () => {
@@ -138,6 +139,26 @@ describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
     assert.ok(Number(retry.lastFailureAt) >= Number(retry.firstFailureAt));
     assert.equal((msg.error as { code: string }).code, 'HTTP_504');
     assert.match(String(retry.explanation), /attempt 3 of 3 failed with HTTP 504/);
+  });
+
+  it('keeps an exhausted message until oms-dead-letter has parked it', async () => {
+    // Only oms-dead-letter nodes on the exhausted output make the record wait for them.
+    const custody = flow(dir).map((n) => (n.id === 'retry' ? { ...n, wires: [['step'], ['dlq']] } : n));
+    custody.push({ id: 'dlq', z: 't1', type: 'oms-dead-letter', store: 'store', wires: [['exhausted']] });
+    await helper.load([...omsNodes(), ...coreNodes()], custody);
+    helper.getNode('retry').receive(order('E1', [404]));
+    const letter = await until(
+      'the dead letter',
+      async () => (await store().deadLetters.list({}, { offset: 0, limit: 1 })).items[0],
+    );
+    assert.equal(letter.orderRef, 'E1');
+    assert.equal(letter.error.status, 404);
+    assert.equal(letter.error.code, 'HTTP_404');
+    await until(
+      'the retry record to go',
+      async () => (await store().retries.counts('retry')).exhausted === 0,
+    );
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
   it("honours the peer's Retry-After over the policy's delay", async () => {
@@ -159,14 +180,14 @@ describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
     const first = collect('step', 1);
     helper.getNode('retry').receive(order('C1'));
     await first;
-    assert.deepEqual(await store().retries.counts('retry'), { inflight: 1, waiting: 0 });
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 1, waiting: 0, exhausted: 0 });
     await helper.unload();
 
     await helper.load([...omsNodes(), ...coreNodes()], stalled);
     const [again] = await collect('step', 1);
     assert.equal(again.oms?.orderRef, 'C1');
     assert.equal(again.oms?.attempts, 2, 'a resend after a restart counts as an attempt');
-    assert.deepEqual(await store().retries.counts('retry'), { inflight: 1, waiting: 0 });
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 1, waiting: 0, exhausted: 0 });
   });
 
   it('without required acknowledgement, forgets a message when no failure came back in time', async () => {
@@ -182,7 +203,7 @@ describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
       async () => (await store().retries.counts('retry')).inflight === 0,
       5000,
     );
-    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0 });
+    assert.deepEqual(await store().retries.counts('retry'), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
   it('with required acknowledgement, sends again when the step stays silent past the timeout', async () => {

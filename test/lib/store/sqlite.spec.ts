@@ -138,6 +138,14 @@ describe('SQLite store', () => {
       assert.deepEqual(verdicts[1], { status: 'redelivery', firstSeenAt: 10, previousBatchId: 'b1' });
     });
 
+    it('delivers again the untaken orders of a batch abandoned by a redeploy in this process', async () => {
+      const store = openStore();
+      await store.ledger.receive([receipt('1', 'h1', 'cut')], 10);
+      await store.ledger.abandonBatch('cut');
+      const [verdict] = await store.ledger.receive([receipt('1', 'h1', 'next')], 11);
+      assert.equal(verdict.status, 'redelivery');
+    });
+
     it('treats an order in a batch still running in this process as a duplicate', async () => {
       const store = openStore();
       await store.ledger.receive([receipt('1', 'h1', 'running')], 10);
@@ -274,7 +282,7 @@ describe('SQLite store', () => {
       const b = await store.retries.add('q1', { message: '{"b":1}', at: 0, dueAt: 1000 });
       await store.retries.add('q2', { message: '{"c":1}', at: 0, dueAt: 10 });
       await store.retries.scheduleRetry(b, { at: 5, dueAt: 50, error: { message: 'HTTP 503', status: 503 } });
-      assert.deepEqual(await store.retries.counts('q1'), { inflight: 1, waiting: 1 });
+      assert.deepEqual(await store.retries.counts('q1'), { inflight: 1, waiting: 1, exhausted: 0 });
       assert.equal(await store.retries.nextDueAt('q1'), 50);
       assert.deepEqual(
         (await store.retries.due('q1', 60, 10)).map((r) => r.id),
@@ -296,7 +304,7 @@ describe('SQLite store', () => {
       assert.deepEqual((await store.retries.due('q1', 90, 10)).map((r) => r.id).sort(), [a, b].sort());
       assert.equal(await store.retries.remove(a), true);
       assert.equal(await store.retries.remove(a), false);
-      assert.deepEqual(await store.retries.counts('q2'), { inflight: 1, waiting: 0 });
+      assert.deepEqual(await store.retries.counts('q2'), { inflight: 1, waiting: 0, exhausted: 0 });
     });
   });
 
