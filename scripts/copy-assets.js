@@ -1,5 +1,5 @@
-// Puts each node's editor .html, message catalogs, help and icons beside its compiled .js
-// (Node-RED looks for them there), and publishes flows/ templates to examples/.
+// Puts each node's editor .html, message catalogs, help and icons (and each plugin's .html and catalogs)
+// beside its compiled .js (Node-RED looks for them there), and publishes flows/ templates to examples/.
 const fs = require('fs');
 const path = require('path');
 
@@ -14,6 +14,7 @@ function copy(from, to) {
 for (const type of fs.readdirSync(path.join(root, 'nodes'))) {
   const src = path.join(root, 'nodes', type);
   const out = path.join(dist, 'nodes', type);
+  if (!fs.existsSync(path.join(src, `${type}.html`))) continue; // nodes/shared: code, not a node
   copy(path.join(src, `${type}.html`), path.join(out, `${type}.html`));
   for (const lang of fs.readdirSync(path.join(root, 'locales'))) {
     for (const ext of ['json', 'html']) {
@@ -23,6 +24,19 @@ for (const type of fs.readdirSync(path.join(root, 'nodes'))) {
   }
   for (const icon of fs.readdirSync(path.join(root, 'icons'))) {
     copy(path.join(root, 'icons', icon), path.join(out, 'icons', icon));
+  }
+}
+
+// Plugins the same way: plugins/<name>/<name>.html and locales/<lang>/<name>.json beside
+// dist/plugins/<name>/<name>.js (the catalog's namespace is then <package>/<name>).
+for (const name of fs.readdirSync(path.join(root, 'plugins'))) {
+  const src = path.join(root, 'plugins', name);
+  const out = path.join(dist, 'plugins', name);
+  if (!fs.existsSync(path.join(src, `${name}.html`))) continue;
+  copy(path.join(src, `${name}.html`), path.join(out, `${name}.html`));
+  for (const lang of fs.readdirSync(path.join(root, 'locales'))) {
+    const file = path.join(root, 'locales', lang, `${name}.json`);
+    if (fs.existsSync(file)) copy(file, path.join(out, 'locales', lang, `${name}.json`));
   }
 }
 

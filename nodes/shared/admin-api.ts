@@ -182,6 +182,16 @@ async function replay(RED: NodeAPI, store: StoreLease['store'], id: number, by: 
       message: `The oms-dead-letter node ${letter.nodeId} that parked letter ${id} is not deployed: deploy it, or discard the letter.`,
     };
   }
+  try {
+    decodeMessage(letter.message ?? '');
+  } catch (err) {
+    return {
+      ok: false,
+      status: 422,
+      code: 'OMS_BAD_LETTER',
+      message: `Dead letter ${id} cannot be read: ${(err as Error).message}`,
+    };
+  }
   // Marking first makes two concurrent replays of one letter emit it once.
   if (!(await store.deadLetters.markReplayed(id, Date.now(), by))) {
     return {
