@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase, type DriverName, type SqlDatabase } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import type {
   AuditEntry,
@@ -44,9 +44,11 @@ export interface SqliteStoreOptions {
   file: string;
   /** How long a write waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** Which SQLite driver; default: OMS_SQLITE_DRIVER, else the first that works (lib/store/driver.ts). */
+  driver?: DriverName;
 }
 
-type Db = Database.Database;
+type Db = SqlDatabase;
 type Row = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -60,13 +62,18 @@ export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
   let db: Db;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    const fromEnv = process.env.OMS_SQLITE_DRIVER;
+    const driver =
+      options.driver ?? (fromEnv === 'better-sqlite3' || fromEnv === 'node:sqlite' ? fromEnv : undefined);
+    db = openDatabase(file, options.busyTimeoutMs ?? 5000, driver);
   } catch (err) {
-    throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, 'OMS_STORE_OPEN');
+    const code =
+      (err as { code?: string }).code === 'OMS_STORE_DRIVER' ? 'OMS_STORE_DRIVER' : 'OMS_STORE_OPEN';
+    throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, code);
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
     migrate(db, file);
   } catch (err) {
     db.close();
@@ -94,11 +101,12 @@ function migrate(db: Db, file: string): void {
     db.transaction(() => {
       db.exec(step.sql);
       record.run(step.version, step.description, Date.now());
-    }).immediate();
+    });
   }
 }
 
 class SqliteStore implements OmsStore {
+  readonly driver: DriverName;
   readonly ledger: Ledger;
   readonly orders: Orders;
   readonly retries: RetryQueue;
@@ -109,6 +117,7 @@ class SqliteStore implements OmsStore {
     private readonly db: Db,
     readonly location: string,
   ) {
+    this.driver = db.driver;
     this.orders = new SqliteOrders(db);
     this.ledger = new SqliteLedger(db, randomUUID());
     this.retries = new SqliteRetries(db);
@@ -119,7 +128,7 @@ class SqliteStore implements OmsStore {
     if (this.closed) return;
     this.closed = true;
     // Folds the WAL back into the main file so a copied .db is complete on its own.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
 }
@@ -151,52 +160,50 @@ class SqliteLedger implements Ledger {
     const touch = db.prepare(
       'UPDATE ledger SET last_seen = ?, seen_count = seen_count + 1 WHERE order_key = ?',
     );
-    return db
-      .transaction((): LedgerVerdict[] => {
-        const verdicts: LedgerVerdict[] = [];
-        for (const { key, hash, batchId } of receipts) {
-          openBatch.run(batchId, this.owner, at);
-          const orderKey = formatOrderKey(key);
-          const row = find.get(orderKey) as Row | undefined;
-          if (!row) {
-            insert.run(orderKey, key.source, key.site, key.orderNo, hash, batchId, at, at);
-            verdicts.push({ status: 'new' });
-            continue;
-          }
-          const firstSeenAt = Number(row.first_seen);
-          const seenCount = Number(row.seen_count);
-          const previousBatchId = String(row.batch_id);
-          if (row.content_hash !== hash) {
-            seen.run(hash, batchId, at, orderKey);
-            verdicts.push({
-              status: 'update',
-              previousHash: String(row.content_hash),
-              firstSeenAt,
-              seenCount,
-            });
-            continue;
-          }
-          const batch = findBatch.get(previousBatchId) as Row | undefined;
-          // Being read right now by this process (another file with the same order): not again.
-          const inProgress =
-            previousBatchId === batchId || (batch?.completed_at === null && batch.owner === this.owner);
-          if (row.settled === 0 && !inProgress) {
-            seen.run(hash, batchId, at, orderKey);
-            verdicts.push({ status: 'redelivery', firstSeenAt, previousBatchId });
-          } else {
-            touch.run(at, orderKey);
-            verdicts.push({
-              status: 'duplicate',
-              firstSeenAt,
-              lastSeenAt: Number(row.last_seen),
-              seenCount: seenCount + 1,
-              batchId: previousBatchId,
-            });
-          }
+    return db.transaction((): LedgerVerdict[] => {
+      const verdicts: LedgerVerdict[] = [];
+      for (const { key, hash, batchId } of receipts) {
+        openBatch.run(batchId, this.owner, at);
+        const orderKey = formatOrderKey(key);
+        const row = find.get(orderKey) as Row | undefined;
+        if (!row) {
+          insert.run(orderKey, key.source, key.site, key.orderNo, hash, batchId, at, at);
+          verdicts.push({ status: 'new' });
+          continue;
         }
-        return verdicts;
-      })
-      .immediate();
+        const firstSeenAt = Number(row.first_seen);
+        const seenCount = Number(row.seen_count);
+        const previousBatchId = String(row.batch_id);
+        if (row.content_hash !== hash) {
+          seen.run(hash, batchId, at, orderKey);
+          verdicts.push({
+            status: 'update',
+            previousHash: String(row.content_hash),
+            firstSeenAt,
+            seenCount,
+          });
+          continue;
+        }
+        const batch = findBatch.get(previousBatchId) as Row | undefined;
+        // Being read right now by this process (another file with the same order): not again.
+        const inProgress =
+          previousBatchId === batchId || (batch?.completed_at === null && batch.owner === this.owner);
+        if (row.settled === 0 && !inProgress) {
+          seen.run(hash, batchId, at, orderKey);
+          verdicts.push({ status: 'redelivery', firstSeenAt, previousBatchId });
+        } else {
+          touch.run(at, orderKey);
+          verdicts.push({
+            status: 'duplicate',
+            firstSeenAt,
+            lastSeenAt: Number(row.last_seen),
+            seenCount: seenCount + 1,
+            batchId: previousBatchId,
+          });
+        }
+      }
+      return verdicts;
+    });
   }
 
   async completeBatch(batchId: string, at: number, settle: boolean): Promise<void> {
@@ -207,7 +214,7 @@ class SqliteLedger implements Ledger {
          ON CONFLICT (batch_id) DO UPDATE SET completed_at = excluded.completed_at`,
       ).run(batchId, this.owner, at, at);
       if (settle) db.prepare('UPDATE ledger SET settled = 1 WHERE batch_id = ?').run(batchId);
-    }).immediate();
+    });
   }
 
   async abandonBatch(batchId: string): Promise<void> {
@@ -220,7 +227,7 @@ class SqliteLedger implements Ledger {
     const update = db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0');
     db.transaction(() => {
       for (const key of orderKeys) update.run(key);
-    }).immediate();
+    });
   }
 
   once<T>(key: string, effect: (key: string) => Promise<T>): Promise<OnceResult<T>> {
@@ -306,39 +313,37 @@ class SqliteOrders implements Orders {
     decide: (current?: string) => StateDecision,
   ): Promise<TransitionOutcome> {
     const { db } = this;
-    return db
-      .transaction((): TransitionOutcome => {
-        const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
-          Row | undefined;
-        const from = str(row?.state);
-        const decision = decide(from);
-        if (decision.ok && !decision.idempotent) {
-          db.prepare(
-            `INSERT INTO orders (order_ref, state, created_at, updated_at) VALUES (?, ?, ?, ?)
+    return db.transaction((): TransitionOutcome => {
+      const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
+        Row | undefined;
+      const from = str(row?.state);
+      const decision = decide(from);
+      if (decision.ok && !decision.idempotent) {
+        db.prepare(
+          `INSERT INTO orders (order_ref, state, created_at, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (order_ref) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-          ).run(context.orderRef, decision.to, context.at, context.at);
-        }
-        const detail =
-          decision.ok && decision.idempotent
-            ? { ...(context.detail as object | undefined), idempotent: true }
-            : !decision.ok
-              ? { ...(context.detail as object | undefined), reason: decision.reason }
-              : context.detail;
-        const audit = this.appendSync({
-          orderRef: context.orderRef,
-          at: context.at,
-          kind: decision.ok ? 'transition' : 'refused',
-          from,
-          to: decision.to,
-          event: decision.event,
-          nodeId: context.nodeId,
-          template: context.template,
-          correlationId: context.correlationId,
-          detail,
-        });
-        return { from, decision, audit };
-      })
-      .immediate();
+        ).run(context.orderRef, decision.to, context.at, context.at);
+      }
+      const detail =
+        decision.ok && decision.idempotent
+          ? { ...(context.detail as object | undefined), idempotent: true }
+          : !decision.ok
+            ? { ...(context.detail as object | undefined), reason: decision.reason }
+            : context.detail;
+      const audit = this.appendSync({
+        orderRef: context.orderRef,
+        at: context.at,
+        kind: decision.ok ? 'transition' : 'refused',
+        from,
+        to: decision.to,
+        event: decision.event,
+        nodeId: context.nodeId,
+        template: context.template,
+        correlationId: context.correlationId,
+        detail,
+      });
+      return { from, decision, audit };
+    });
   }
 
   async get(orderRef: string): Promise<OrderRecord | undefined> {
@@ -421,7 +426,7 @@ class SqliteRetries implements RetryQueue {
   }
 
   async remove(id: number): Promise<boolean> {
-    return this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes > 0;
+    return Number(this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes) > 0;
   }
 
   async get(id: number): Promise<RetryRecord | undefined> {
@@ -443,14 +448,14 @@ class SqliteRetries implements RetryQueue {
 
   async releaseInflight(queue: string, now: number): Promise<number> {
     const { db } = this;
-    return db
-      .transaction((): number => {
-        db.prepare(`UPDATE retries SET due_at = ? WHERE queue = ? AND state = 'exhausted'`).run(now, queue);
-        return db
+    return db.transaction((): number => {
+      db.prepare(`UPDATE retries SET due_at = ? WHERE queue = ? AND state = 'exhausted'`).run(now, queue);
+      return Number(
+        db
           .prepare(`UPDATE retries SET state = 'waiting', due_at = ? WHERE queue = ? AND state = 'inflight'`)
-          .run(now, queue).changes;
-      })
-      .immediate();
+          .run(now, queue).changes,
+      );
+    });
   }
 
   async counts(queue: string): Promise<{ inflight: number; waiting: number; exhausted: number }> {
@@ -541,72 +546,68 @@ class SqliteDeadLetters implements DeadLetters {
 
   async add(entry: NewDeadLetter): Promise<DeadLetter> {
     const { db } = this;
-    return db
-      .transaction((): DeadLetter => {
-        const parked = entry.orderRef
-          ? (db
-              .prepare(
-                `SELECT id FROM dead_letters WHERE node_id = ? AND order_ref = ? AND status = 'parked'`,
-              )
-              .get(entry.nodeId, entry.orderRef) as Row | undefined)
-          : undefined;
-        let id: number;
-        if (parked) {
-          id = Number(parked.id);
-          db.prepare(
-            `UPDATE dead_letters SET error_code = ?, error_message = ?, error = ?, attempts = max(attempts, ?),
+    return db.transaction((): DeadLetter => {
+      const parked = entry.orderRef
+        ? (db
+            .prepare(`SELECT id FROM dead_letters WHERE node_id = ? AND order_ref = ? AND status = 'parked'`)
+            .get(entry.nodeId, entry.orderRef) as Row | undefined)
+        : undefined;
+      let id: number;
+      if (parked) {
+        id = Number(parked.id);
+        db.prepare(
+          `UPDATE dead_letters SET error_code = ?, error_message = ?, error = ?, attempts = max(attempts, ?),
              last_failure_at = ?, message = ?, repeats = repeats + 1 WHERE id = ?`,
-          ).run(
+        ).run(
+          entry.error.code ?? null,
+          entry.error.message,
+          JSON.stringify(entry.error),
+          entry.attempts,
+          entry.lastFailureAt,
+          entry.message,
+          id,
+        );
+      } else {
+        const info = db
+          .prepare(
+            `INSERT INTO dead_letters (node_id, order_ref, correlation_id, error_code, error_message, error,
+                 attempts, first_failure_at, last_failure_at, template, created_at, status, message)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?)`,
+          )
+          .run(
+            entry.nodeId,
+            entry.orderRef ?? null,
+            entry.correlationId ?? null,
             entry.error.code ?? null,
             entry.error.message,
             JSON.stringify(entry.error),
             entry.attempts,
+            entry.firstFailureAt,
             entry.lastFailureAt,
+            entry.template ?? null,
+            entry.createdAt,
             entry.message,
-            id,
           );
-        } else {
-          const info = db
-            .prepare(
-              `INSERT INTO dead_letters (node_id, order_ref, correlation_id, error_code, error_message, error,
-                 attempts, first_failure_at, last_failure_at, template, created_at, status, message)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?)`,
-            )
-            .run(
-              entry.nodeId,
-              entry.orderRef ?? null,
-              entry.correlationId ?? null,
-              entry.error.code ?? null,
-              entry.error.message,
-              JSON.stringify(entry.error),
-              entry.attempts,
-              entry.firstFailureAt,
-              entry.lastFailureAt,
-              entry.template ?? null,
-              entry.createdAt,
-              entry.message,
-            );
-          id = Number(info.lastInsertRowid);
-        }
-        if (entry.orderRef) {
-          this.orders.appendSync({
-            orderRef: entry.orderRef,
-            at: entry.createdAt,
-            kind: 'dead-letter',
-            nodeId: entry.nodeId,
-            template: entry.template,
-            correlationId: entry.correlationId,
-            detail: {
-              deadLetterId: id,
-              error: entry.error,
-              attempts: entry.attempts,
-              ...(parked ? { repeat: true } : {}),
-            },
-          });
-        }
-        return toDeadLetter(db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row, true);
-      })
-      .immediate();
+        id = Number(info.lastInsertRowid);
+      }
+      if (entry.orderRef) {
+        this.orders.appendSync({
+          orderRef: entry.orderRef,
+          at: entry.createdAt,
+          kind: 'dead-letter',
+          nodeId: entry.nodeId,
+          template: entry.template,
+          correlationId: entry.correlationId,
+          detail: {
+            deadLetterId: id,
+            error: entry.error,
+            attempts: entry.attempts,
+            ...(parked ? { repeat: true } : {}),
+          },
+        });
+      }
+      return toDeadLetter(db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row, true);
+    });
   }
 
   async get(id: number): Promise<DeadLetter | undefined> {
@@ -646,28 +647,26 @@ class SqliteDeadLetters implements DeadLetters {
     reason?: string,
   ): boolean {
     const { db } = this;
-    return db
-      .transaction((): boolean => {
-        const row = db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row | undefined;
-        if (!row || row.status !== 'parked') return false;
-        db.prepare(
-          `UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ?, reason = ?,
+    return db.transaction((): boolean => {
+      const row = db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row | undefined;
+      if (!row || row.status !== 'parked') return false;
+      db.prepare(
+        `UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ?, reason = ?,
            replays = replays + ? WHERE id = ?`,
-        ).run(status, at, by, reason ?? null, status === 'replayed' ? 1 : 0, id);
-        if (typeof row.order_ref === 'string') {
-          this.orders.appendSync({
-            orderRef: row.order_ref,
-            at,
-            kind: status === 'replayed' ? 'replay' : 'discard',
-            nodeId: String(row.node_id),
-            correlationId: str(row.correlation_id),
-            template: str(row.template),
-            detail: { deadLetterId: id, by, ...(reason ? { reason } : {}) },
-          });
-        }
-        return true;
-      })
-      .immediate();
+      ).run(status, at, by, reason ?? null, status === 'replayed' ? 1 : 0, id);
+      if (typeof row.order_ref === 'string') {
+        this.orders.appendSync({
+          orderRef: row.order_ref,
+          at,
+          kind: status === 'replayed' ? 'replay' : 'discard',
+          nodeId: String(row.node_id),
+          correlationId: str(row.correlation_id),
+          template: str(row.template),
+          detail: { deadLetterId: id, by, ...(reason ? { reason } : {}) },
+        });
+      }
+      return true;
+    });
   }
 
   async markReplayed(id: number, at: number, by: string): Promise<boolean> {
@@ -680,8 +679,9 @@ class SqliteDeadLetters implements DeadLetters {
 
   async purge(before: number): Promise<number> {
     // Parked letters are orders nobody has recovered yet: retention never deletes them.
-    return this.db
-      .prepare(`DELETE FROM dead_letters WHERE status != 'parked' AND resolved_at < ?`)
-      .run(before).changes;
+    return Number(
+      this.db.prepare(`DELETE FROM dead_letters WHERE status != 'parked' AND resolved_at < ?`).run(before)
+        .changes,
+    );
   }
 }

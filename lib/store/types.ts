@@ -235,6 +235,8 @@ export interface DeadLetters {
 
 export interface OmsStore {
   readonly location: string;
+  /** What holds the data, for logs: 'better-sqlite3', 'node:sqlite', later e.g. 'postgresql'. */
+  readonly driver: string;
   readonly ledger: Ledger;
   readonly orders: Orders;
   readonly retries: RetryQueue;

@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI): void {
 
     try {
       node.store = openSqliteStore({ file });
-      node.log(t('log.opened', { file }));
+      node.log(t('log.opened', { file, driver: node.store.driver }));
     } catch (err) {
       node.openError = err as StoreNode['openError'];
       node.error(t('errors.open', { file, message: (err as Error).message }));

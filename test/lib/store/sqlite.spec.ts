@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../../lib/store/driver';
 import {
   decodeMessage,
   encodeMessage,
@@ -13,7 +13,7 @@ import {
   type OmsStore,
 } from '../../../lib/store';
 
-describe('SQLite store', () => {
+describe(`SQLite store (${process.env.OMS_SQLITE_DRIVER ?? 'first driver that loads'})`, () => {
   let dir: string;
   const open: OmsStore[] = [];
   const openStore = (name = 'oms.db'): OmsStore => {
@@ -39,9 +39,12 @@ describe('SQLite store', () => {
     it('creates the file and its folder, in WAL mode, at the current schema version', async () => {
       const store = openStore('nested/deeper/oms.db');
       await store.close();
-      const db = new Database(join(dir, 'nested/deeper/oms.db'), { readonly: true });
+      const db = openDatabase(join(dir, 'nested/deeper/oms.db'), 1000);
       try {
-        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+        assert.equal(
+          (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode,
+          'wal',
+        );
         const versions = db.prepare('SELECT version FROM schema_version ORDER BY version').all();
         assert.deepEqual(
           versions.map((row) => (row as { version: number }).version),
@@ -62,7 +65,7 @@ describe('SQLite store', () => {
 
     it('refuses a file written by a newer schema, naming both versions', async () => {
       await openStore().close();
-      const db = new Database(join(dir, 'oms.db'));
+      const db = openDatabase(join(dir, 'oms.db'), 1000);
       db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(
         SCHEMA_VERSION + 1,
         'from the future',
