@@ -3,13 +3,12 @@
 // would: the palette, the edit dialog, validation and the help sidebar of `oms-sfcc-import`.
 // Skipped, with a message, on a machine without /usr/bin/chromium (CI installs it: .ci/run).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../helpers/browser';
 import { startRuntime, type StartedRuntime } from '../helpers/started-runtime';
 
-const chromiumPath = '/usr/bin/chromium';
 /** Where the test leaves a screenshot of the open edit dialog, for a human to look at. */
 const dialogScreenshot = path.join(tmpdir(), 'oms-sfcc-import-dialog.png');
 const type = 'oms-sfcc-import';
@@ -52,12 +51,7 @@ describe('the editor in a browser: oms-sfcc-import palette, dialog, validation a
   let dropped = '';
 
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      console.log(
-        `      skipped: ${chromiumPath} is missing (apt-get install chromium; .ci/run installs it in CI)`,
-      );
-      this.skip();
-    }
+    skipWithoutChromium(this);
     runtime = await startRuntime('oms-e2e-editor-');
     base = runtime.base;
     // The user has seen the welcome tour (User Settings > View): its overlay would cover the canvas.
@@ -68,22 +62,7 @@ describe('the editor in a browser: oms-sfcc-import palette, dialog, validation a
     });
     assert.equal(seen.status, 204, await seen.text());
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      timeout: wait,
-      // Headless, unsandboxed (CI runs as root), and nothing that reaches out to the network.
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(wait);
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(wait);
     page.on('pageerror', (err) => pageErrors.push(err.message));

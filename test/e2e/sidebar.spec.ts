@@ -5,13 +5,13 @@
 // trail, and replays a whole filter. Screenshots go to docs/images/oms-sidebar-*.png.
 // Skipped, with a message, on a machine without /usr/bin/chromium (CI installs it: .ci/run).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../helpers/browser';
 import { repoRoot } from '../helpers/paths';
 import { startRuntime, waitFor, type StartedRuntime } from '../helpers/started-runtime';
 
-const chromiumPath = '/usr/bin/chromium';
 const images = path.join(repoRoot, 'docs', 'images');
 const wait = 60000;
 const tab = 'e2e-sidebar-tab';
@@ -227,12 +227,7 @@ describe('the OMS sidebar in a browser: find, inspect, replay and discard dead l
   };
 
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      console.log(
-        `      skipped: ${chromiumPath} is missing (apt-get install chromium; .ci/run installs it in CI)`,
-      );
-      this.skip();
-    }
+    skipWithoutChromium(this);
     mkdirSync(images, { recursive: true });
     runtime = await startRuntime('oms-e2e-sidebar-');
     base = runtime.base;
@@ -261,22 +256,7 @@ describe('the OMS sidebar in a browser: find, inspect, replay and discard dead l
     await inject('e2e-sidebar-in-2');
     await waitFor('the second letter', async () => ((await letters()).total === 2 ? true : undefined));
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      timeout: wait,
-      // Headless, unsandboxed (CI runs as root), and nothing that reaches out to the network.
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(wait);
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(wait);
     page.on('pageerror', (err) => pageErrors.push(err.message));

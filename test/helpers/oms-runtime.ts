@@ -44,6 +44,28 @@ export function useTempUserDir(prefix: string): TestDir {
   };
 }
 
+/**
+ * Mocha hooks for a suite: a fresh user dir and a started test runtime for each test, both
+ * gone afterwards. The returned function gives the current test's dir.
+ */
+export function eachWithRuntime(prefix: string): () => TestDir {
+  let dir: TestDir | undefined;
+  beforeEach(function (done) {
+    dir = useTempUserDir(prefix);
+    helper.startServer(done);
+  });
+  afterEach(function (done) {
+    helper.unload().then(() => {
+      dir?.remove();
+      helper.stopServer(done);
+    });
+  });
+  return () => {
+    if (!dir) throw new Error('eachWithRuntime: no test is running');
+    return dir;
+  };
+}
+
 export const storeConfig = (file: string, id = 'store'): FlowNode => ({
   id,
   type: 'oms-store',

@@ -8,7 +8,7 @@ import {
   omsNodes,
   storeConfig,
   until,
-  useTempUserDir,
+  eachWithRuntime,
   type FlowNode,
   type TestDir,
 } from '../helpers/oms-runtime';
@@ -54,15 +54,9 @@ type Letter = {
 
 describe(`oms-dead-letter node and the admin API (Node-RED ${nodeRedVersion})`, function () {
   let dir: TestDir;
-  beforeEach(function (done) {
-    dir = useTempUserDir('oms-dlq-');
-    helper.startServer(done);
-  });
-  afterEach(function (done) {
-    helper.unload().then(() => {
-      dir.remove();
-      helper.stopServer(done);
-    });
+  const current = eachWithRuntime('oms-dlq-');
+  beforeEach(() => {
+    dir = current();
   });
 
   async function park(...orders: Array<[string, string]>): Promise<Letter[]> {

@@ -10,7 +10,7 @@ import {
   coreNodes,
   omsNodes,
   storeConfig,
-  useTempUserDir,
+  eachWithRuntime,
   type FlowNode,
   type TestDir,
 } from '../helpers/oms-runtime';
@@ -42,15 +42,9 @@ const importFlow = (dir: TestDir, firstOutput: string[], extra: FlowNode[] = [])
 
 describe(`oms-sfcc-import with a store: the idempotency ledger (Node-RED ${nodeRedVersion})`, function () {
   let dir: TestDir;
-  beforeEach(function (done) {
-    dir = useTempUserDir('oms-ledger-');
-    helper.startServer(done);
-  });
-  afterEach(function (done) {
-    helper.unload().then(() => {
-      dir.remove();
-      helper.stopServer(done);
-    });
+  const current = eachWithRuntime('oms-ledger-');
+  beforeEach(() => {
+    dir = current();
   });
 
   it('sends an order exported again in another file to "already imported", and a changed one as UPDATED', async () => {
@@ -119,15 +113,9 @@ describe(`oms-sfcc-import with a store: the idempotency ledger (Node-RED ${nodeR
 
 describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
   let dir: TestDir;
-  beforeEach(function (done) {
-    dir = useTempUserDir('oms-lifecycle-');
-    helper.startServer(done);
-  });
-  afterEach(function (done) {
-    helper.unload().then(() => {
-      dir.remove();
-      helper.stopServer(done);
-    });
+  const current = eachWithRuntime('oms-lifecycle-');
+  beforeEach(() => {
+    dir = current();
   });
 
   const lifecycle = (id: string, by: string, value: string, next: string): FlowNode => ({

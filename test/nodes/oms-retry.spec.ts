@@ -7,7 +7,7 @@ import {
   omsNodes,
   storeConfig,
   until,
-  useTempUserDir,
+  eachWithRuntime,
   type FlowNode,
   type Msg,
   type TestDir,
@@ -74,15 +74,9 @@ const order = (orderRef: string, failures: unknown[] = []): Msg => ({
 
 describe(`oms-retry node (Node-RED ${nodeRedVersion})`, function () {
   let dir: TestDir;
-  beforeEach(function (done) {
-    dir = useTempUserDir('oms-retry-');
-    helper.startServer(done);
-  });
-  afterEach(function (done) {
-    helper.unload().then(() => {
-      dir.remove();
-      helper.stopServer(done);
-    });
+  const current = eachWithRuntime('oms-retry-');
+  beforeEach(() => {
+    dir = current();
   });
 
   it('sends a message once and forgets it when the step acknowledges it', async () => {
