@@ -2,17 +2,21 @@
 // started by `npm start`'s script. A deployed flow parks failed orders in an oms-dead-letter node;
 // in headless Chromium the analyst finds them in the sidebar, filters, opens one, replays it (it
 // leaves the node's output again), discards another with a reason, looks up an order's audit
-// trail, and replays a whole filter. Screenshots go to docs/images/oms-sidebar-*.png.
+// trail, and replays a whole filter. Screenshots go to a temp folder, or to docs/images/ (the
+// README's) with OMS_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.
 // Skipped, with a message, on a machine without /usr/bin/chromium (CI installs it: .ci/run).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, skipWithoutChromium } from '../helpers/browser';
 import { repoRoot } from '../helpers/paths';
 import { startRuntime, waitFor, type StartedRuntime } from '../helpers/started-runtime';
 
-const images = path.join(repoRoot, 'docs', 'images');
+const images = process.env.OMS_UPDATE_SCREENSHOTS
+  ? path.join(repoRoot, 'docs', 'images')
+  : path.join(tmpdir(), 'oms-sidebar-screenshots');
 const wait = 60000;
 const tab = 'e2e-sidebar-tab';
 
