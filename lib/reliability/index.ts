@@ -52,3 +52,5 @@ export {
   type RetryInfo,
   type WithRetryOptions,
 } from './execute';
+export { DurableRetry, type DurableRetryOptions, type RetryMarker } from './durable-retry';
+export { errorInfoOf } from './message-error';

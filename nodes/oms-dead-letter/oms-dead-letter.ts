@@ -6,7 +6,7 @@ import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { decodeMessage, encodeMessage, type DeadLetter } from '../../lib/store';
 import { publish, type ReplayTarget } from '../shared/admin-api';
 import { settleOrder, type CustodyNode } from '../shared/custody';
-import { errorInfoOf } from '../shared/message-error';
+import { errorInfoOf } from '../../lib/reliability';
 import { formatTemplate } from '../shared/template';
 import type { StoreNode } from '../shared/store-registry';
 

@@ -2,17 +2,9 @@
 // its failures (Catch node, or a Complete node for HTTP statuses) come back into the input and
 // are sent again after the policy's delay; output 2 is "exhausted". Every message is kept in
 // the store from arrival until its outcome is known, so a crash or restart loses none.
-import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import {
-  codeClassifier,
-  decideRetry,
-  errorFromMessage,
-  normalizePolicy,
-  type Classifier,
-} from '../../lib/reliability';
-import { decodeMessage, encodeMessage, type RetryRecord } from '../../lib/store';
+import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
 import { settleOrder, type CustodyNode } from '../shared/custody';
-import { errorInfoOf } from '../shared/message-error';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
 interface RetryNodeDef extends NodeDef {
@@ -30,22 +22,6 @@ interface RetryNodeDef extends NodeDef {
   retryableCodes?: string;
 }
 
-/** What travels in msg.oms.retry while a message is in this node's care. */
-interface RetryMarker {
-  node: string;
-  id: number;
-  attempt: number;
-  maxAttempts: number;
-  firstFailureAt?: number;
-  lastFailureAt?: number;
-  lastError?: string;
-  /** Set on the exhausted output. */
-  attempts?: number;
-  gaveUp?: string;
-  explanation?: string;
-}
-
-const BATCH = 100;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function codes(list: string | undefined): string[] {
@@ -93,8 +69,27 @@ export = function register(RED: NodeAPI): void {
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
     const lease: StoreLease | undefined = storeNode?.lease();
     let closing = false;
-    let exhausted = 0;
     let timer: NodeJS.Timeout | undefined;
+    const queue = lease
+      ? new DurableRetry({
+          queue: node.id,
+          store: lease.store.retries,
+          policy,
+          classifier,
+          ackTimeoutMs,
+          requireAck,
+          send: (msg) => node.send([msg as NodeMessage, null]),
+          exhaust: (msg) => node.send([null, msg as NodeMessage]),
+          exhaustedAreTaken: deadLetterDownstream,
+          stored: (msg) => settleOrder(lease.store, msg),
+          newMessageId: () => RED.util.generateId(),
+          text: {
+            notAcknowledged: (seconds) => t('errors.notAcknowledged', { seconds }),
+            cutShort: (attempt, of) => t('errors.cutShort', { attempt, of }),
+          },
+          onGiveUp: (order, explanation) => node.warn(t('log.exhausted', { order, explanation })),
+        })
+      : undefined;
     // Inputs and timer runs one after another, so a record is never handled twice at once.
     let chain: Promise<void> = Promise.resolve();
     const serial = (work: () => Promise<void>): Promise<void> => {
@@ -103,168 +98,9 @@ export = function register(RED: NodeAPI): void {
       return run;
     };
 
-    if (!lease) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
-    } else {
-      serial(async () => {
-        // After a restart nothing is in flight any more: those messages are due again now.
-        const released = await lease.store.retries.releaseInflight(node.id, Date.now());
-        if (released > 0) node.log(t('log.resumed', { count: released }));
-        await pump();
-      }).catch((err: Error) => node.error(err.message));
-    }
-
-    const marker = (msg: Record<string, unknown>): RetryMarker | undefined => {
-      const retry = (msg.oms as { retry?: RetryMarker } | undefined)?.retry;
-      return retry && retry.node === node.id && typeof retry.id === 'number' ? retry : undefined;
-    };
-
-    function stamp(
-      msg: Record<string, unknown>,
-      record: Pick<RetryRecord, 'id' | 'attempt'> & Partial<RetryRecord>,
-      extra: Partial<RetryMarker> = {},
-    ): void {
-      const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Record<string, unknown>;
-      const retry: RetryMarker = {
-        node: node.id,
-        id: record.id,
-        attempt: record.attempt,
-        maxAttempts: policy.attempts,
-        ...(record.firstFailureAt ? { firstFailureAt: record.firstFailureAt } : {}),
-        ...(record.lastFailureAt ? { lastFailureAt: record.lastFailureAt } : {}),
-        ...(record.lastError ? { lastError: record.lastError.message } : {}),
-        ...extra,
-      };
-      msg.oms = { ...oms, attempts: record.attempt, retry };
-    }
-
-    /** The message as it arrived, without this node's marker or a failure. */
-    function original(msg: Record<string, unknown>): string {
-      const { error: _error, _msgid: _id, ...rest } = msg;
-      if (rest.oms && typeof rest.oms === 'object') {
-        const { retry: _retry, ...oms } = rest.oms as Record<string, unknown>;
-        rest.oms = oms;
-      }
-      return encodeMessage(rest);
-    }
-
-    async function showStatus(): Promise<void> {
-      if (!lease || closing) return;
-      const { inflight, waiting } = await lease.store.retries.counts(node.id);
-      const fill = exhausted > 0 ? 'yellow' : waiting > 0 ? 'blue' : 'green';
-      node.status({
-        fill,
-        shape: waiting + inflight > 0 ? 'ring' : 'dot',
-        text: t('status.counts', { waiting, inflight, exhausted }),
-      });
-    }
-
-    async function arm(): Promise<void> {
-      if (!lease || closing) return;
-      if (timer) clearTimeout(timer);
-      const next = await lease.store.retries.nextDueAt(node.id);
-      if (next === undefined) return;
-      timer = setTimeout(
-        () => {
-          serial(pump).catch((err: Error) => node.error(err.message));
-        },
-        Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())),
-      );
-    }
-
-    async function pump(): Promise<void> {
-      if (!lease) return;
-      for (;;) {
-        if (closing) return;
-        const due = await lease.store.retries.due(node.id, Date.now(), BATCH);
-        for (const record of due) {
-          if (closing) return;
-          if (record.state === 'waiting') {
-            if (policy.attempts > 0 && record.attempt >= policy.attempts) {
-              // Resumed after a restart with no attempt left: give up instead of going over the limit.
-              const lastError = {
-                ...(record.lastError ?? {
-                  message: t('errors.notAcknowledged', { seconds: ackTimeoutMs / 1000 }),
-                }),
-                gaveUp: 'attempts-exhausted',
-                explanation: `attempt ${record.attempt} of ${policy.attempts} was cut short by a restart; no attempts left`,
-              };
-              exhausted++;
-              await giveUp({ ...record, lastFailureAt: Date.now(), lastError });
-            } else await resend(record);
-          } else if (record.state === 'exhausted') {
-            await giveUp(record); // not parked yet: a crash or a slow dead-letter node
-          } else if (requireAck) {
-            await failed(
-              record,
-              {
-                message: t('errors.notAcknowledged', { seconds: ackTimeoutMs / 1000 }),
-                code: 'OMS_NOT_ACKNOWLEDGED',
-              },
-              {},
-            );
-          } else {
-            await lease.store.retries.remove(record.id); // no failure reported in time: delivered
-          }
-        }
-        if (due.length < BATCH) break;
-      }
-      await showStatus();
-      await arm();
-    }
-
-    async function resend(record: RetryRecord): Promise<void> {
-      if (!lease) return;
-      const attempt = record.attempt + 1;
-      await lease.store.retries.markSent(record.id, attempt, Date.now() + ackTimeoutMs);
-      const msg = decodeMessage(record.message);
-      msg._msgid = RED.util.generateId();
-      stamp(msg, { ...record, attempt });
-      node.send([msg as NodeMessage, null]);
-    }
-
-    /** A failed attempt: schedule the next one, or give up on the exhausted output. */
-    async function failed(
-      record: RetryRecord,
-      error: unknown,
-      failedMsg: Record<string, unknown>,
-    ): Promise<void> {
-      if (!lease) return;
-      const now = Date.now();
-      const decision = decideRetry({
-        policy,
-        attempt: record.attempt,
-        firstFailureAt: record.firstFailureAt ?? now,
-        now,
-        error,
-        classifier,
-      });
-      const info = errorInfoOf(failedMsg) ?? errorInfoOf({ error }) ?? { message: String(error) };
-      if (decision.retry) {
-        await lease.store.retries.scheduleRetry(record.id, { at: now, dueAt: decision.dueAt, error: info });
-        node.debug(`${record.orderRef ?? record.id}: ${decision.explanation}`);
-        return;
-      }
-      const lastError = { ...info, gaveUp: decision.reason, explanation: decision.explanation };
-      exhausted++;
-      node.warn(
-        t('log.exhausted', {
-          order: record.orderRef ?? String(record.id),
-          explanation: decision.explanation,
-        }),
-      );
-      await giveUp({
-        ...record,
-        firstFailureAt: record.firstFailureAt ?? now,
-        lastFailureAt: now,
-        lastError,
-      });
-    }
-
     /**
-     * When every node on the exhausted output is an oms-dead-letter on this store, the record stays
-     * (state 'exhausted') until that node has parked it, and is sent there again after the
-     * acknowledgement timeout or a restart: a crash between the two nodes loses nothing.
+     * Exhausted messages wait in the store for the node that parks them when every node on the
+     * exhausted output is an oms-dead-letter on this store.
      */
     function deadLetterDownstream(): boolean {
       const targets = config.wires?.[1] ?? [];
@@ -277,80 +113,58 @@ export = function register(RED: NodeAPI): void {
       );
     }
 
-    async function giveUp(record: RetryRecord): Promise<void> {
-      if (!lease) return;
-      const lastError = record.lastError ?? { message: 'gave up' };
-      if (deadLetterDownstream()) {
-        await lease.store.retries.markExhausted(record.id, {
-          at: record.lastFailureAt ?? Date.now(),
-          dueAt: Date.now() + ackTimeoutMs,
-          error: {
-            ...lastError,
-            gaveUp: lastError.gaveUp ?? 'attempts-exhausted',
-            explanation: lastError.explanation ?? '',
-          },
-        });
-      } else {
-        await lease.store.retries.remove(record.id);
-      }
-      const msg = decodeMessage(record.message);
-      msg._msgid = RED.util.generateId();
-      // The message as it first arrived, plus what went wrong: msg.error (as Catch would set it).
-      const { gaveUp, explanation, ...error } = lastError;
-      msg.error = error;
-      stamp(msg, record, { attempts: record.attempt, gaveUp, explanation });
-      node.send([null, msg as NodeMessage]);
+    async function showStatus(): Promise<void> {
+      if (!queue || closing) return;
+      const { inflight, waiting } = await queue.counts();
+      const exhausted = queue.exhausted;
+      const fill = exhausted > 0 ? 'yellow' : waiting > 0 ? 'blue' : 'green';
+      node.status({
+        fill,
+        shape: waiting + inflight > 0 ? 'ring' : 'dot',
+        text: t('status.counts', { waiting, inflight, exhausted }),
+      });
     }
 
-    async function receive(msg: NodeMessageInFlow): Promise<void> {
-      if (!lease) throw new StoreUnavailableError(t('status.noStore'));
-      const record = msg as unknown as Record<string, unknown>;
-      const mine = marker(record);
-      const error = mine ? errorFromMessage(record) : record.error ? errorFromMessage(record) : undefined;
-      const now = Date.now();
-      const orderRef = (record.oms as { orderRef?: unknown } | undefined)?.orderRef;
-      const held = mine ? await lease.store.retries.get(mine.id) : undefined;
-      // The outcome of the attempt the record is waiting for; anything else is stale or a second
-      // report of the same outcome (a function node's node.error also completes; the HTTP Request
-      // node both throws and sends on a network error).
-      const current = held && held.state === 'inflight' && held.attempt === mine?.attempt ? held : undefined;
-      if (!error) {
-        if (current) {
-          await lease.store.retries.remove(current.id); // acknowledged: the step completed
-        } else if (!mine) {
-          const id = await lease.store.retries.add(node.id, {
-            message: original(record),
-            orderRef: typeof orderRef === 'string' ? orderRef : undefined,
-            at: now,
-            dueAt: now + ackTimeoutMs,
-          });
-          await settleOrder(lease.store, record);
-          stamp(record, { id, attempt: 1 });
-          node.send([msg, null]);
-        }
-      } else if (current) {
-        await failed(current, error, record);
-      } else if (!held) {
-        // A failure of a message this node does not hold (forgotten after its timeout, or never
-        // sent by this node): keep it from now on and retry it like any other.
-        const id = await lease.store.retries.add(node.id, {
-          message: original(record),
-          orderRef: typeof orderRef === 'string' ? orderRef : undefined,
-          at: now,
-          dueAt: now + ackTimeoutMs,
-        });
-        await settleOrder(lease.store, record);
-        const attempt = mine?.attempt ?? 1;
-        if (attempt > 1) await lease.store.retries.markSent(id, attempt, now + ackTimeoutMs);
-        const stored = await lease.store.retries.get(id);
-        if (stored) await failed(stored, error, record);
-      }
+    /** Sets the one timer to the next due time. */
+    async function arm(): Promise<void> {
+      if (!queue || closing) return;
+      if (timer) clearTimeout(timer);
+      const next = await queue.nextDueAt();
+      if (next === undefined) return;
+      timer = setTimeout(
+        () => serial(pumpAndShow).catch((err: Error) => node.error(err.message)),
+        Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())),
+      );
+    }
+
+    async function pumpAndShow(): Promise<void> {
+      await queue?.pump(() => closing);
       await showStatus();
       await arm();
     }
 
+    async function receive(msg: Record<string, unknown>): Promise<void> {
+      await queue?.receive(msg);
+      await showStatus();
+      await arm();
+    }
+
+    if (!queue) {
+      node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+    } else {
+      serial(async () => {
+        const released = await queue.start();
+        if (released > 0) node.log(t('log.resumed', { count: released }));
+        await pumpAndShow();
+      }).catch((err: Error) => node.error(err.message));
+    }
+
     node.on('input', (msg, _send, done) => {
-      serial(() => receive(msg)).then(
+      if (!queue) {
+        done(new StoreUnavailableError(t('status.noStore')));
+        return;
+      }
+      serial(() => receive(msg as unknown as Record<string, unknown>)).then(
         () => done(),
         (err: Error) => done(err),
       );

@@ -1,7 +1,7 @@
 // What the OMS nodes read from a failed message: msg.error as Node-RED's Catch node fills it
 // (message, code, source; nothing else of the thrown error survives), plus the status and
 // Retry-After the core HTTP Request node leaves on msg.
-import type { ErrorInfo } from '../../lib/store';
+import type { ErrorInfo } from '../store';
 
 export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined {
   const raw = msg.error;

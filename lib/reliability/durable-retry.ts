@@ -1,0 +1,257 @@
+// A durable retry queue in front of a step that can fail (the logic of the oms-retry node).
+// A message is kept in the store from arrival until its outcome is known: acknowledged (the
+// step completed), forgotten (no failure reported in time, when acknowledgements are not
+// required), or given up. Failures come back as messages carrying this queue's marker in
+// msg.oms.retry; each is classified and sent again after the policy's delay, always as the
+// message first arrived. Timers are the caller's: `pump()` when `nextDueAt()` comes.
+import { decodeMessage, encodeMessage, type ErrorInfo, type RetryQueue, type RetryRecord } from '../store';
+import type { Classifier } from './classify';
+import { errorFromMessage } from './classify';
+import { errorInfoOf } from './message-error';
+import { decideRetry, type RetryPolicy } from './policy';
+
+type Msg = Record<string, unknown>;
+
+/** What travels in msg.oms.retry while a message is in the queue's care. */
+export interface RetryMarker {
+  node: string;
+  id: number;
+  attempt: number;
+  maxAttempts: number;
+  firstFailureAt?: number;
+  lastFailureAt?: number;
+  lastError?: string;
+  /** Set on the exhausted output. */
+  attempts?: number;
+  gaveUp?: string;
+  explanation?: string;
+}
+
+export interface DurableRetryOptions {
+  /** The queue's name in the store: the oms-retry node id. */
+  queue: string;
+  store: RetryQueue;
+  policy: RetryPolicy;
+  classifier?: Classifier;
+  /** How long a sent message waits for its outcome. */
+  ackTimeoutMs: number;
+  /** true: a message without an outcome is sent again; false: it is forgotten. */
+  requireAck: boolean;
+  /** Output 1 (to the step) and output 2 (exhausted). */
+  send(msg: Msg): void;
+  exhaust(msg: Msg): void;
+  /** True when whatever takes exhausted messages stores them and then calls `parked()`. */
+  exhaustedAreTaken(): boolean;
+  /** Called once a new message is stored (the import ledger settles the order). */
+  stored?(msg: Msg): Promise<void>;
+  newMessageId(): string;
+  /** Sentences for people (the node's message catalog). */
+  text: { notAcknowledged(seconds: number): string; cutShort(attempt: number, of: number): string };
+  onGiveUp?(orderRef: string, explanation: string): void;
+  now?(): number;
+}
+
+const BATCH = 100;
+
+/** The message as it arrived: without a marker of a retry node or a failure. */
+function original(msg: Msg): string {
+  const { error: _error, _msgid: _id, ...rest } = msg;
+  if (rest.oms && typeof rest.oms === 'object') {
+    const { retry: _retry, ...oms } = rest.oms as Msg;
+    rest.oms = oms;
+  }
+  return encodeMessage(rest);
+}
+
+export class DurableRetry {
+  /** Messages given up since the queue was created (the node's status). */
+  exhausted = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly o: DurableRetryOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** After a restart nothing is in flight any more: those messages are due now. Returns how many. */
+  start(): Promise<number> {
+    return this.o.store.releaseInflight(this.o.queue, this.now());
+  }
+
+  counts(): Promise<{ inflight: number; waiting: number; exhausted: number }> {
+    return this.o.store.counts(this.o.queue);
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return this.o.store.nextDueAt(this.o.queue);
+  }
+
+  /** A message arriving at the input: new, an acknowledgement, or a failure. */
+  async receive(msg: Msg): Promise<void> {
+    const { store, queue, ackTimeoutMs } = this.o;
+    const mine = this.marker(msg);
+    // Only messages this queue sent can fail by status; others fail only with msg.error.
+    const error = mine || msg.error ? errorFromMessage(msg) : undefined;
+    const now = this.now();
+    const orderRef = (msg.oms as { orderRef?: unknown } | undefined)?.orderRef;
+    const held = mine ? await store.get(mine.id) : undefined;
+    // The outcome of the attempt the record waits for; anything else is stale or a second report
+    // of the same outcome (a function node's node.error also completes; the HTTP Request node
+    // both throws and sends on a network error).
+    const current = held && held.state === 'inflight' && held.attempt === mine?.attempt ? held : undefined;
+    const add = async (): Promise<number> => {
+      const id = await store.add(queue, {
+        message: original(msg),
+        orderRef: typeof orderRef === 'string' ? orderRef : undefined,
+        at: now,
+        dueAt: now + ackTimeoutMs,
+      });
+      await this.o.stored?.(msg);
+      return id;
+    };
+    if (!error) {
+      if (current)
+        await store.remove(current.id); // acknowledged: the step completed
+      else if (!mine) {
+        const id = await add();
+        this.stamp(msg, { id, attempt: 1 });
+        this.o.send(msg);
+      }
+    } else if (current) {
+      await this.failed(current, error, msg);
+    } else if (!held) {
+      // A failure of a message not held (forgotten after its timeout, or never sent by this
+      // queue): keep it from now on and retry it like any other.
+      const id = await add();
+      const attempt = mine?.attempt ?? 1;
+      if (attempt > 1) await store.markSent(id, attempt, now + ackTimeoutMs);
+      const stored = await store.get(id);
+      if (stored) await this.failed(stored, error, msg);
+    }
+  }
+
+  /** Handles every record whose time has come. */
+  async pump(isClosing: () => boolean = () => false): Promise<void> {
+    const { store, queue, policy, requireAck, ackTimeoutMs, text } = this.o;
+    for (;;) {
+      if (isClosing()) return;
+      const due = await store.due(queue, this.now(), BATCH);
+      for (const record of due) {
+        if (isClosing()) return;
+        if (record.state === 'waiting') {
+          if (policy.attempts > 0 && record.attempt >= policy.attempts) {
+            // Resumed after a restart with no attempt left: give up instead of going over the limit.
+            this.exhausted++;
+            await this.giveUp({
+              ...record,
+              lastFailureAt: this.now(),
+              lastError: {
+                ...(record.lastError ?? { message: text.notAcknowledged(ackTimeoutMs / 1000) }),
+                gaveUp: 'attempts-exhausted',
+                explanation: text.cutShort(record.attempt, policy.attempts),
+              },
+            });
+          } else await this.resend(record);
+        } else if (record.state === 'exhausted') {
+          await this.giveUp(record); // not parked yet: a crash or a slow dead-letter node
+        } else if (requireAck) {
+          const notAcknowledged = {
+            message: text.notAcknowledged(ackTimeoutMs / 1000),
+            code: 'OMS_NOT_ACKNOWLEDGED',
+          };
+          await this.failed(record, notAcknowledged, {});
+        } else {
+          await store.remove(record.id); // no failure reported in time: delivered
+        }
+      }
+      if (due.length < BATCH) return;
+    }
+  }
+
+  private marker(msg: Msg): RetryMarker | undefined {
+    const retry = (msg.oms as { retry?: RetryMarker } | undefined)?.retry;
+    return retry && retry.node === this.o.queue && typeof retry.id === 'number' ? retry : undefined;
+  }
+
+  private stamp(
+    msg: Msg,
+    record: Pick<RetryRecord, 'id' | 'attempt'> & Partial<RetryRecord>,
+    extra: Partial<RetryMarker> = {},
+  ): void {
+    const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Msg;
+    const retry: RetryMarker = {
+      node: this.o.queue,
+      id: record.id,
+      attempt: record.attempt,
+      maxAttempts: this.o.policy.attempts,
+      ...(record.firstFailureAt ? { firstFailureAt: record.firstFailureAt } : {}),
+      ...(record.lastFailureAt ? { lastFailureAt: record.lastFailureAt } : {}),
+      ...(record.lastError ? { lastError: record.lastError.message } : {}),
+      ...extra,
+    };
+    msg.oms = { ...oms, attempts: record.attempt, retry };
+  }
+
+  private async resend(record: RetryRecord): Promise<void> {
+    const attempt = record.attempt + 1;
+    await this.o.store.markSent(record.id, attempt, this.now() + this.o.ackTimeoutMs);
+    const msg = decodeMessage(record.message);
+    msg._msgid = this.o.newMessageId();
+    this.stamp(msg, { ...record, attempt });
+    this.o.send(msg);
+  }
+
+  /** A failed attempt: schedule the next one, or give up. */
+  private async failed(record: RetryRecord, error: unknown, failedMsg: Msg): Promise<void> {
+    const now = this.now();
+    const decision = decideRetry({
+      policy: this.o.policy,
+      attempt: record.attempt,
+      firstFailureAt: record.firstFailureAt ?? now,
+      now,
+      error,
+      classifier: this.o.classifier,
+    });
+    const info: ErrorInfo = errorInfoOf(failedMsg) ?? errorInfoOf({ error }) ?? { message: String(error) };
+    if (decision.retry) {
+      await this.o.store.scheduleRetry(record.id, { at: now, dueAt: decision.dueAt, error: info });
+      return;
+    }
+    this.exhausted++;
+    this.o.onGiveUp?.(record.orderRef ?? String(record.id), decision.explanation);
+    await this.giveUp({
+      ...record,
+      firstFailureAt: record.firstFailureAt ?? now,
+      lastFailureAt: now,
+      lastError: { ...info, gaveUp: decision.reason, explanation: decision.explanation },
+    });
+  }
+
+  /**
+   * Sends a record to the exhausted output. When what takes it stores it (an oms-dead-letter on
+   * the same store), the record stays as 'exhausted' until then and is sent there again after the
+   * acknowledgement timeout or a restart: a crash between the two loses nothing.
+   */
+  private async giveUp(record: RetryRecord): Promise<void> {
+    const lastError = record.lastError ?? { message: 'gave up' };
+    if (this.o.exhaustedAreTaken()) {
+      await this.o.store.markExhausted(record.id, {
+        at: record.lastFailureAt ?? this.now(),
+        dueAt: this.now() + this.o.ackTimeoutMs,
+        error: {
+          ...lastError,
+          gaveUp: lastError.gaveUp ?? 'attempts-exhausted',
+          explanation: lastError.explanation ?? '',
+        },
+      });
+    } else {
+      await this.o.store.remove(record.id);
+    }
+    const msg = decodeMessage(record.message);
+    msg._msgid = this.o.newMessageId();
+    // The message as it first arrived, plus what went wrong in msg.error (as Catch would set it).
+    const { gaveUp, explanation, ...error } = lastError;
+    msg.error = error;
+    this.stamp(msg, record, { attempts: record.attempt, gaveUp, explanation });
+    this.o.exhaust(msg);
+  }
+}

@@ -1,0 +1,146 @@
+// The durable retry queue without Node-RED: a real SQLite store, an injected clock.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DurableRetry, type DurableRetryOptions, type RetryMarker } from '../../../lib/reliability';
+import { openSqliteStore, type OmsStore } from '../../../lib/store';
+
+type Msg = Record<string, unknown>;
+
+describe('DurableRetry (the oms-retry queue)', () => {
+  let dir: string;
+  let store: OmsStore;
+  let clock: number;
+  let sent: Msg[];
+  let exhausted: Msg[];
+  let taken: boolean;
+
+  const make = (options: Partial<DurableRetryOptions> = {}): DurableRetry =>
+    new DurableRetry({
+      queue: 'q',
+      store: store.retries,
+      policy: {
+        attempts: 3,
+        initialDelayMs: 1000,
+        multiplier: 2,
+        maxDelayMs: 10_000,
+        deadlineMs: 0,
+        jitter: 'none',
+      },
+      ackTimeoutMs: 30_000,
+      requireAck: true,
+      send: (msg) => sent.push(msg),
+      exhaust: (msg) => exhausted.push(msg),
+      exhaustedAreTaken: () => taken,
+      newMessageId: () => `m${sent.length + exhausted.length}`,
+      text: {
+        notAcknowledged: (s) => `no outcome in ${s} s`,
+        cutShort: (a, of) => `attempt ${a} of ${of} cut short`,
+      },
+      now: () => clock,
+      ...options,
+    });
+  const marker = (msg: Msg): RetryMarker => (msg.oms as { retry: RetryMarker }).retry;
+  /** What the step sends back: the message it got, with a failure. */
+  const failure = (msg: Msg, status: number): Msg => ({ ...msg, statusCode: status });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oms-durable-retry-'));
+    store = openSqliteStore({ file: join(dir, 'oms.db') });
+    clock = 1_000_000;
+    sent = [];
+    exhausted = [];
+    taken = false;
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resends the original message after the backoff, and forgets it once acknowledged', async () => {
+    const queue = make();
+    await queue.receive({ payload: { n: 1 }, oms: { orderRef: 'A' } });
+    assert.equal(sent.length, 1);
+    const first = sent[0];
+    assert.equal(marker(first).attempt, 1);
+    await queue.receive(failure({ ...first, payload: { n: 1, touched: true } }, 503));
+    assert.equal(await queue.nextDueAt(), clock + 1000);
+    clock += 999;
+    await queue.pump();
+    assert.equal(sent.length, 1, 'not due yet');
+    clock += 1;
+    await queue.pump();
+    assert.equal(sent.length, 2);
+    assert.deepEqual(sent[1].payload, { n: 1 }, 'the message as it first arrived');
+    assert.equal(marker(sent[1]).attempt, 2);
+    assert.equal(marker(sent[1]).lastError, 'HTTP 503');
+    await queue.receive({ ...sent[1], statusCode: 200 });
+    assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+  });
+
+  it('ignores a stale or repeated report of an attempt', async () => {
+    const queue = make();
+    await queue.receive({ payload: 1, oms: { orderRef: 'B' } });
+    const attempt1 = sent[0];
+    await queue.receive(failure(attempt1, 500));
+    await queue.receive(failure(attempt1, 500)); // the same failure reported twice
+    await queue.receive({ ...attempt1, statusCode: 200 }); // and a late completion of attempt 1
+    assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 1, exhausted: 0 });
+    assert.equal((await store.retries.due('q', clock + 1000, 10))[0].attempt, 1);
+  });
+
+  it('keeps a given-up message as exhausted until it is taken, and sends it there again', async () => {
+    taken = true;
+    const queue = make();
+    await queue.receive({ payload: 1, oms: { orderRef: 'C' } });
+    await queue.receive(failure(sent[0], 422));
+    assert.equal(exhausted.length, 1);
+    assert.equal(marker(exhausted[0]).gaveUp, 'permanent');
+    assert.deepEqual(exhausted[0].error, { message: 'HTTP 422', code: 'HTTP_422', status: 422 });
+    assert.equal(exhausted[0].statusCode, undefined);
+    assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 1 });
+    // Nobody parked it (a crash): after the acknowledgement timeout it goes out again.
+    clock += 30_000;
+    await queue.pump();
+    assert.equal(exhausted.length, 2);
+    assert.equal(marker(exhausted[1]).id, marker(exhausted[0]).id);
+    await store.retries.remove(marker(exhausted[1]).id); // what oms-dead-letter does once parked
+    assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+  });
+
+  it('after a restart, resends what was in flight, and gives up on what has no attempt left', async () => {
+    const before = make();
+    await before.receive({ payload: 'in flight', oms: { orderRef: 'D' } });
+    await before.receive({ payload: 'last try', oms: { orderRef: 'E' } });
+    const e = sent[1];
+    await before.receive(failure(e, 503));
+    clock += 1000;
+    await before.pump(); // E attempt 2
+    await before.receive(failure(sent[2], 503));
+    clock += 2000;
+    await before.pump(); // E attempt 3 of 3, in flight when the process dies
+    assert.equal(marker(sent[3]).attempt, 3);
+
+    const after = make();
+    assert.equal(await after.start(), 2);
+    await after.pump();
+    assert.deepEqual(
+      sent.slice(4).map((m) => [m.payload, marker(m).attempt]),
+      [['in flight', 2]],
+    );
+    assert.equal(exhausted.length, 1);
+    assert.equal(exhausted[0].payload, 'last try');
+    assert.equal(marker(exhausted[0]).gaveUp, 'attempts-exhausted');
+    assert.equal(marker(exhausted[0]).explanation, 'attempt 3 of 3 cut short');
+  });
+
+  it('without required acknowledgements, forgets a message when no failure came back in time', async () => {
+    const queue = make({ requireAck: false });
+    await queue.receive({ payload: 1 });
+    clock += 30_000;
+    await queue.pump();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+  });
+});
