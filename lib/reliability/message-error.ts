@@ -13,7 +13,9 @@ export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined
         ? fromError
         : undefined;
   if (raw === undefined || raw === null) {
-    return status ? { message: `HTTP ${status}`, code: `HTTP_${status}`, status } : undefined;
+    return status
+      ? { message: `HTTP ${status}${peerSays(msg.payload)}`, code: `HTTP_${status}`, status }
+      : undefined;
   }
   if (typeof raw !== 'object') return { message: String(raw), ...(status ? { status } : {}) };
   const error = raw as Record<string, unknown>;
@@ -33,4 +35,13 @@ export function errorInfoOf(msg: Record<string, unknown>): ErrorInfo | undefined
     };
   }
   return info;
+}
+
+/** What a peer's JSON error body says ({message, code} or {error}), for the analyst: ": … (CODE)". */
+function peerSays(body: unknown): string {
+  if (!body || typeof body !== 'object') return '';
+  const { message, code, error } = body as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : typeof error === 'string' ? error : '';
+  const tag = typeof code === 'string' && code !== '' ? ` (${code})` : '';
+  return text || tag ? `: ${text}${tag}` : '';
 }

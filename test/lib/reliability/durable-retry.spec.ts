@@ -109,6 +109,22 @@ describe('DurableRetry (the oms-retry queue)', () => {
     assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
+  it("keeps the peer's own error message and code in the error it gives up with", async () => {
+    const queue = make();
+    await queue.receive({ payload: 1, oms: { orderRef: 'P' } });
+    await queue.receive({
+      ...sent[0],
+      statusCode: 422,
+      payload: { code: 'ORDER_REJECTED', message: 'no ship-to' },
+    });
+    assert.deepEqual(exhausted[0].error, {
+      message: 'HTTP 422: no ship-to (ORDER_REJECTED)',
+      code: 'HTTP_422',
+      status: 422,
+    });
+    assert.equal(exhausted[0].payload, 1, 'the message itself is the one that arrived');
+  });
+
   it('after a restart, resends what was in flight, and gives up on what has no attempt left', async () => {
     const before = make();
     await before.receive({ payload: 'in flight', oms: { orderRef: 'D' } });
