@@ -31,6 +31,8 @@ interface ImportNodeDef extends NodeDef {
 
 /** Orders between pauses that let Node-RED deliver what was sent (keeps memory flat). */
 const YIELD_EVERY = 64;
+/** Rejected orders listed in the summary (for error reports); the count is always complete. */
+const MAX_REJECTIONS_IN_SUMMARY = 1000;
 const FORMATS: readonly ImportFormat[] = ['auto', 'xml', 'ocapi', 'scapi'];
 
 /** A failure Catch nodes see with msg.error.code set. */
@@ -129,6 +131,7 @@ export = function register(RED: NodeAPI): void {
       const batchId = randomUUID();
       const counts: Counts = { accepted: 0, rejected: 0, alreadyImported: 0, updates: 0, redeliveries: 0 };
       let pending: Pending[] = [];
+      const rejections: Array<{ orderRef: string; position: number; errors: unknown[] }> = [];
       const message = (payload: unknown, oms: OmsEnvelope): NodeMessage =>
         ({ _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }) as NodeMessage;
 
@@ -198,6 +201,9 @@ export = function register(RED: NodeAPI): void {
             if (!store || pending.length >= YIELD_EVERY) await flush();
           } else {
             counts.rejected++;
+            if (rejections.length < MAX_REJECTIONS_IN_SUMMARY) {
+              rejections.push({ orderRef: event.orderRef, position: event.position, errors: event.errors });
+            }
             const oms = createEnvelope({ ...common, orderRef: event.orderRef });
             const payload = {
               orderRef: event.orderRef,
@@ -224,7 +230,7 @@ export = function register(RED: NodeAPI): void {
             redeliveries: counts.redeliveries,
           }
         : {};
-      msg.payload = { ...summary, ...ledger, batchId };
+      msg.payload = { ...summary, ...ledger, batchId, rejections };
       send([null, null, msg, null]);
       const fill = summary.error
         ? 'red'

@@ -109,6 +109,18 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
       [6, 3, 3, 1, 1, 'xml'],
     );
     assert.equal(typeof s.durationMs, 'number');
+    // The summary lists the rejected orders too, for an error report beside the file.
+    assert.deepEqual(
+      (s.rejections as Array<{ orderRef: string; errors: unknown[] }>).map((r) => [
+        r.orderRef,
+        r.errors.length > 0,
+      ]),
+      [
+        ['EDGE-0003', true],
+        ['EDGE-0004', true],
+        ['EDGE-0001', true],
+      ],
+    );
     assert.doesNotMatch(JSON.stringify([valid, rejected, summary]), /4111 1111 1111 1111|4111111111111111/);
   });
 
