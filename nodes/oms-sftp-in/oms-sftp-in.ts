@@ -1,0 +1,199 @@
+// oms-sftp-in: polls a remote folder, claims each complete file by an atomic rename into
+// processing/<instance>/, downloads it and sends msg.filename to the import; when the import's
+// summary comes back into the input, moves the file to archive/YYYY-MM-DD/ or error/ (with a
+// report). One file at a time, oldest first. Outputs: 1 file to import, 2 what became of it.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import {
+  globToRegExp,
+  TEMPORARY_NAME,
+  type Completeness,
+  type ImportOutcome,
+} from '../../lib/transport/inbox';
+import { SftpInbox, type Claim } from '../../lib/transport/sftp-inbox';
+import type { SftpServerNode } from '../shared/sftp-server-node';
+
+interface SftpInNodeDef extends NodeDef {
+  server: string;
+  dir: string;
+  pattern: string;
+  completeness: string;
+  markerSuffix?: string;
+  interval: string | number;
+  maxPerPoll: string | number;
+  instance?: string;
+  completionTimeout?: string | number;
+}
+
+/** What travels in msg.sftp from this node to the import and back. */
+interface FileMarker {
+  node: string;
+  file: string;
+  remotePath: string;
+  from: string;
+  size: number;
+  recovered: boolean;
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-sftp-in.${key}`, params);
+
+  function OmsSftpIn(this: Node, config: SftpInNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const server = RED.nodes.getNode(config.server) as SftpServerNode | null;
+    if (!server) {
+      node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
+      return;
+    }
+    const completeness: Completeness =
+      config.completeness === 'marker'
+        ? { kind: 'marker', suffix: config.markerSuffix || '.done' }
+        : config.completeness === 'rename'
+          ? { kind: 'rename', temporary: TEMPORARY_NAME }
+          : { kind: 'stable' };
+    let pattern: RegExp;
+    try {
+      pattern = globToRegExp(config.pattern || '*');
+    } catch (err) {
+      node.error((err as Error).message);
+      node.status({ fill: 'red', shape: 'ring', text: t('status.badPattern') });
+      return;
+    }
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const localDir = path.join(userDir, 'oms-sftp', node.id);
+    mkdirSync(localDir, { recursive: true });
+    const inbox = new SftpInbox(server.connection, {
+      dir: config.dir || '/',
+      pattern,
+      completeness,
+      maxPerPoll: Math.max(1, Number(config.maxPerPoll) || 10),
+      instance: (config.instance || '').trim() || hostname(),
+      localDir,
+    });
+    const intervalMs = Math.max(1, Number(config.interval) || 10) * 1000;
+    const completionTimeoutMs = Math.max(1, Number(config.completionTimeout) || 30) * 60_000;
+    const queue: Claim[] = [];
+    let current: { claim: Claim; timer: NodeJS.Timeout } | undefined;
+    let busy = false;
+    let closing = false;
+    const done = { archived: 0, failed: 0 };
+
+    const show = (): void => {
+      if (current)
+        node.status({
+          fill: 'blue',
+          shape: 'dot',
+          text: t('status.importing', { file: current.claim.name }),
+        });
+      else
+        node.status({
+          fill: done.failed > 0 ? 'yellow' : 'green',
+          shape: 'dot',
+          text: t('status.counts', done),
+        });
+    };
+
+    /** Sends the next claimed file, when none is being imported. */
+    function next(): void {
+      if (current || closing) return;
+      const claim = queue.shift();
+      if (!claim) {
+        show();
+        return;
+      }
+      const sftp: FileMarker = {
+        node: node.id,
+        file: claim.name,
+        remotePath: claim.remotePath,
+        from: claim.from,
+        size: claim.size,
+        recovered: claim.recovered,
+      };
+      const timer = setTimeout(() => {
+        // No summary came back: the file stays in processing/ and is imported again after a restart.
+        node.warn(t('log.noCompletion', { file: claim.name, minutes: completionTimeoutMs / 60_000 }));
+        current = undefined;
+        next();
+      }, completionTimeoutMs);
+      current = { claim, timer };
+      show();
+      node.send([
+        { _msgid: RED.util.generateId(), topic: claim.name, filename: claim.localFile, sftp } as NodeMessage,
+        null,
+      ]);
+    }
+
+    /** Claims what is ready (and, the first time, what a crash left in processing/). */
+    async function poll(first: boolean): Promise<void> {
+      if (busy || closing || current || queue.length > 0) return;
+      busy = true;
+      try {
+        if (first) queue.push(...(await inbox.recover()));
+        queue.push(...(await inbox.poll()));
+        next();
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error';
+        node.status({ fill: 'red', shape: 'ring', text: `${code}` });
+        node.error(t('errors.poll', { server: server?.label ?? '', message: (err as Error).message }));
+      } finally {
+        busy = false;
+      }
+    }
+
+    async function complete(msg: Record<string, unknown>, marker: FileMarker): Promise<void> {
+      if (!current || current.claim.remotePath !== marker.remotePath) return; // stale or second report
+      const { claim, timer } = current;
+      clearTimeout(timer);
+      const error = msg.error as { code?: string; message?: string } | undefined;
+      const outcome: ImportOutcome = error
+        ? { error: { code: error.code, message: String(error.message ?? 'error') } }
+        : { summary: msg.payload as ImportOutcome['summary'] };
+      try {
+        const finished = await inbox.finish(claim, outcome);
+        done[finished.to === 'archive' ? 'archived' : 'failed']++;
+        node.send([
+          null,
+          {
+            _msgid: RED.util.generateId(),
+            topic: claim.name,
+            payload: { file: claim.name, ...finished },
+            sftp: marker,
+          } as NodeMessage,
+        ]);
+      } catch (err) {
+        // Left in processing/: imported again (idempotently) after a restart.
+        node.error(t('errors.finish', { file: claim.name, message: (err as Error).message }));
+      }
+      current = undefined;
+      next();
+      if (queue.length === 0) void poll(false);
+    }
+
+    node.on('input', (msg, _send, finish) => {
+      const marker = (msg as { sftp?: FileMarker }).sftp;
+      const work =
+        marker?.node === node.id ? complete(msg as unknown as Record<string, unknown>, marker) : poll(false);
+      work.then(
+        () => finish(),
+        (err: Error) => finish(err),
+      );
+    });
+
+    const timer = setInterval(() => void poll(false), intervalMs);
+    void poll(true);
+
+    node.on('close', (_removed: boolean, closed: () => void) => {
+      closing = true;
+      clearInterval(timer);
+      if (current) clearTimeout(current.timer);
+      closed();
+    });
+  }
+
+  RED.nodes.registerType('oms-sftp-in', OmsSftpIn);
+};
