@@ -93,7 +93,9 @@ export class SftpInbox {
     const claims: Claim[] = [];
     for (const e of left) {
       const remotePath = join(this.mine, e.name);
-      claims.push(await this.fetch({ name: e.name, remotePath, from: remotePath, size: e.size, recovered: true }));
+      claims.push(
+        await this.fetch({ name: e.name, remotePath, from: remotePath, size: e.size, recovered: true }),
+      );
     }
     return claims;
   }
@@ -145,7 +147,9 @@ export class SftpInbox {
       await this.client.uploadAtomic(Buffer.from(`${JSON.stringify(report, null, 2)}\n`), reportPath);
     }
     if (!(await this.client.rename(claim.remotePath, target))) {
-      throw Object.assign(new Error(`Could not move ${claim.remotePath} to ${target}`), { code: 'OMS_SFTP_MOVE' });
+      throw Object.assign(new Error(`Could not move ${claim.remotePath} to ${target}`), {
+        code: 'OMS_SFTP_MOVE',
+      });
     }
     await rm(claim.localFile, { force: true });
     return { to, remotePath: target, reportPath };
