@@ -6,6 +6,7 @@ const http = require('http');
 const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const crypto = require('crypto');
 const { setTimeout } = require('timers');
 
 const root = path.resolve(__dirname, '..');
@@ -110,7 +111,7 @@ function sampleFile() {
 }
 
 /** The templates deployed by `npm start`, one tab each, in this order. */
-const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter'];
+const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter', 'sftp-import'];
 
 /**
  * The starter templates' current versions as Node-RED's flow file, unless the analyst already has
@@ -136,6 +137,19 @@ function writeFlows() {
   }
   fs.writeFileSync(file, JSON.stringify([...nodes.values()], null, 2));
   say(`wrote .node-red/flows.json from templates ${names.join(', ')}`);
+  // Templates carry no credentials: the sandbox SFTP password is an environment variable the
+  // credential names, encrypted into flows_cred.json the way Node-RED does it.
+  writeCredentials({ 'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' } });
+}
+
+/** flows_cred.json as Node-RED writes it: aes-256-ctr, key sha256(credentialSecret), iv in front. */
+function writeCredentials(credentials) {
+  const secret = process.env.OMS_CREDENTIAL_SECRET || 'oms-local-development-only';
+  const key = crypto.createHash('sha256').update(secret).digest();
+  const iv = crypto.randomBytes(16);
+  const cipher = crypto.createCipheriv('aes-256-ctr', key, iv);
+  const body = cipher.update(JSON.stringify(credentials), 'utf8', 'base64') + cipher.final('base64');
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({ $: iv.toString('hex') + body }));
 }
 
 /** Prints the editor address once it answers (after Node-RED's own start-up log). */
@@ -156,12 +170,23 @@ function announceWhenUp(child) {
   attempt();
 }
 
-function main() {
+async function main() {
   fs.mkdirSync(userDir, { recursive: true });
   writeIfMissing(path.join(userDir, 'settings.js'), SETTINGS, 'settings');
   linkPack();
   const sample = sampleFile();
   writeFlows();
+  // The sandbox peers run in this process, beside Node-RED (dist/: npm start builds first).
+  const { startSandboxPeers } = require(path.join(root, 'dist', 'sandbox', 'peers.js'));
+  const peers = await startSandboxPeers({
+    dir: path.join(userDir, 'sandbox'),
+    sftpPort: Number(process.env.OMS_SFTP_PORT) || 0,
+    feedEveryMs: Number(process.env.OMS_SFTP_FEED_MS ?? 15000),
+    log: say,
+  });
+  say(
+    `sandbox SFTP server: sftp://${peers.sftp.username}@127.0.0.1:${peers.sftp.port}/inbox (${peers.sftp.fingerprint})`,
+  );
 
   const red = require.resolve('node-red/red.js', { paths: [root] });
   const child = spawn(process.execPath, [red, '--userDir', userDir], {
@@ -172,6 +197,11 @@ function main() {
       OMS_EXAMPLE_PEER_URL: `http://127.0.0.1:${port}/oms-example/peer`,
       ...process.env,
       OMS_SAMPLE_FILE: sample,
+      OMS_SFTP_HOST: peers.sftp.host,
+      OMS_SFTP_PORT: String(peers.sftp.port),
+      OMS_SFTP_USER: peers.sftp.username,
+      OMS_SFTP_PASSWORD: peers.sftp.password,
+      OMS_SFTP_FINGERPRINT: peers.sftp.fingerprint,
     },
   });
   announceWhenUp(child);
@@ -188,7 +218,11 @@ function main() {
   });
   child.on('exit', (code, signal) => {
     process.exitCode = code ?? 128 + (os.constants.signals[signal] || 0);
+    peers.stop().catch(() => undefined);
   });
 }
 
-main();
+main().catch((err) => {
+  say(`could not start: ${err.message}`);
+  process.exitCode = 1;
+});

@@ -1,7 +1,7 @@
 // End to end: `npm start`'s script starts a real Node-RED process with the pack and the template;
 // orders are then run through a flow deployed over the admin HTTP API, as an analyst would.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRuntime, waitFor, type StartedRuntime } from '../helpers/started-runtime';
 
@@ -81,6 +81,25 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     });
     assert.equal(letter.error.code, 'HTTP_422');
     assert.equal(letter.error.status, 422);
+  });
+
+  it('picks up the exports the sandbox SFTP server receives, imports them and archives the files', async () => {
+    // The sandbox drops its first export (orders 100001-100025) at start; the template polls /inbox.
+    const order = await waitFor('order 00100001 from the SFTP inbox', async () => {
+      const res = await fetch(`${base}/oms/orders/00100001`);
+      const body = res.ok
+        ? ((await res.json()) as { state: string; trail: Array<{ template: string }> })
+        : undefined;
+      return body?.state === 'Validated' ? body : undefined;
+    });
+    assert.equal(order.trail[0].template, 'sftp-import@1.0.0');
+    const archive = path.join(dir, 'user', 'sandbox', 'sftp', 'inbox', 'archive');
+    const days = await waitFor('the archived export', async () => {
+      const found = existsSync(archive) ? readdirSync(archive) : [];
+      return found.length > 0 && readdirSync(path.join(archive, found[0])).length > 0 ? found : undefined;
+    });
+    assert.match(days[0], /^\d{4}-\d{2}-\d{2}$/);
+    assert.match(runtime.log(), /sandbox SFTP server: sftp:\/\/sfcc@127\.0\.0\.1:\d+\/inbox \(SHA256:/);
   });
 
   it('runs the 200 sample orders through a deployed flow', async () => {

@@ -1,0 +1,97 @@
+// The sandbox peers `npm start` runs beside Node-RED: an SFTP server whose inbox receives a new
+// SFCC order export every few seconds, uploaded the way a producer does it (temporary name,
+// then rename). State (host key, password, next order number) lives in `dir`, so a restart
+// keeps the pinned fingerprint.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { writeSampleExport } from '../lib/sfcc/export-file';
+import { generateSshKeyPair, startSftpServer, type SftpSandbox } from './sftp-server';
+
+export interface SandboxPeersOptions {
+  /** Folder for the peers' state and the SFTP root (`<dir>/sftp`). */
+  dir: string;
+  /** 0 = any free port. */
+  sftpPort?: number;
+  /** A new export file this often; 0 = none. */
+  feedEveryMs?: number;
+  ordersPerFile?: number;
+  /** Stop feeding when the inbox holds this many files (an idle Node-RED must not fill the disk). */
+  maxWaiting?: number;
+  log?: (text: string) => void;
+}
+
+export interface SandboxPeers {
+  sftp: { host: string; port: number; username: string; password: string; fingerprint: string; root: string };
+  stop(): Promise<void>;
+}
+
+function readOrCreate(file: string, create: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  const value = create();
+  writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}
+
+export async function startSandboxPeers(options: SandboxPeersOptions): Promise<SandboxPeers> {
+  const log = options.log ?? (() => undefined);
+  mkdirSync(options.dir, { recursive: true });
+  const root = path.join(options.dir, 'sftp');
+  const inbox = path.join(root, 'inbox');
+  mkdirSync(inbox, { recursive: true });
+  const hostKey = readOrCreate(
+    path.join(options.dir, 'sftp-host-key'),
+    () => generateSshKeyPair('oms-sandbox').private,
+  );
+  const password = readOrCreate(path.join(options.dir, 'sftp-password'), () =>
+    randomBytes(12).toString('hex'),
+  );
+  const username = 'sfcc';
+  const server: SftpSandbox = await startSftpServer({
+    root,
+    port: options.sftpPort ?? 0,
+    hostKey,
+    users: [{ username, password }],
+  });
+
+  const counterFile = path.join(options.dir, 'next-order-number');
+  const ordersPerFile = options.ordersPerFile ?? 25;
+  let feeding = false;
+  const feed = async (): Promise<void> => {
+    if (feeding) return;
+    const waiting = readdirSync(inbox).filter((name) => name.endsWith('.xml')).length;
+    if (waiting >= (options.maxWaiting ?? 20)) return;
+    feeding = true;
+    try {
+      const start = Number(existsSync(counterFile) ? readFileSync(counterFile, 'utf8') : '100001') || 100001;
+      const name = `orderexport_${new Date().toISOString().replace(/[:.]/g, '-')}.xml`;
+      const temporary = path.join(inbox, `.${name}.part`);
+      await writeSampleExport(temporary, ordersPerFile, { start, seed: 7 });
+      renameSync(temporary, path.join(inbox, name));
+      writeFileSync(counterFile, String(start + ordersPerFile));
+      log(`sandbox SFTP: new export /inbox/${name} (orders ${start}-${start + ordersPerFile - 1})`);
+    } catch (err) {
+      log(`sandbox SFTP: could not write an export: ${(err as Error).message}`);
+    } finally {
+      feeding = false;
+    }
+  };
+  const every = options.feedEveryMs ?? 15_000;
+  const timer = every > 0 ? setInterval(() => void feed(), every) : undefined;
+  if (every > 0) void feed();
+
+  return {
+    sftp: {
+      host: server.host,
+      port: server.port,
+      username,
+      password,
+      fingerprint: server.hostKeyFingerprint,
+      root,
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await server.close();
+    },
+  };
+}
