@@ -2,7 +2,7 @@
 // processing/<instance>/, downloads it and sends msg.filename to the import; when the import's
 // summary comes back into the input, moves the file to archive/YYYY-MM-DD/ or error/ (with a
 // report). One file at a time, oldest first. Outputs: 1 file to import, 2 what became of it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
@@ -128,20 +128,31 @@ export = function register(RED: NodeAPI): void {
       ]);
     }
 
-    /** Claims what is ready (and, the first time, what a crash left in processing/). */
-    async function poll(first: boolean): Promise<void> {
+    /** Files a crash (or a failed poll) left in processing/<instance>/ are taken up again first. */
+    let needRecovery = true;
+
+    /** Claims what is ready, after what was left claimed; only when nothing is queued or running. */
+    async function poll(): Promise<void> {
       if (busy || closing || current || queue.length > 0) return;
       busy = true;
       try {
-        if (first) queue.push(...(await inbox.recover()));
+        if (needRecovery) {
+          // Nothing is queued: local copies of earlier downloads are leftovers.
+          rmSync(localDir, { recursive: true, force: true });
+          mkdirSync(localDir, { recursive: true });
+          queue.push(...(await inbox.recover()));
+          needRecovery = false;
+        }
         queue.push(...(await inbox.poll()));
-        next();
       } catch (err) {
+        // Files claimed by this poll stay in processing/<instance>/: the next poll recovers them.
+        needRecovery = true;
         const code = (err as { code?: string }).code ?? 'error';
         node.status({ fill: 'red', shape: 'ring', text: `${code}` });
         node.error(t('errors.poll', { server: server?.label ?? '', message: (err as Error).message }));
       } finally {
         busy = false;
+        next();
       }
     }
 
@@ -171,21 +182,21 @@ export = function register(RED: NodeAPI): void {
       }
       current = undefined;
       next();
-      if (queue.length === 0) void poll(false);
+      if (queue.length === 0) void poll();
     }
 
     node.on('input', (msg, _send, finish) => {
       const marker = (msg as { sftp?: FileMarker }).sftp;
       const work =
-        marker?.node === node.id ? complete(msg as unknown as Record<string, unknown>, marker) : poll(false);
+        marker?.node === node.id ? complete(msg as unknown as Record<string, unknown>, marker) : poll();
       work.then(
         () => finish(),
         (err: Error) => finish(err),
       );
     });
 
-    const timer = setInterval(() => void poll(false), intervalMs);
-    void poll(true);
+    const timer = setInterval(() => void poll(), intervalMs);
+    void poll();
 
     node.on('close', (_removed: boolean, closed: () => void) => {
       closing = true;

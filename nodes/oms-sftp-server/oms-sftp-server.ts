@@ -39,9 +39,9 @@ export = function register(RED: NodeAPI): void {
     const host = fromEnv(config.host) ?? '';
     const port = Number(fromEnv(String(config.port ?? 22))) || 22;
     const username = fromEnv(config.username) ?? '';
-    const pinned = config.hostFingerprint ? normalizeFingerprint(config.hostFingerprint) : undefined;
-    if (config.hostFingerprint && !pinned)
-      node.warn(t('errors.badFingerprint', { value: config.hostFingerprint }));
+    const fingerprint = fromEnv(config.hostFingerprint);
+    const pinned = fingerprint ? normalizeFingerprint(fingerprint) : undefined;
+    if (fingerprint && !pinned) node.warn(t('errors.badFingerprint', { value: fingerprint }));
     const settings: SftpSettings = {
       host,
       port,
@@ -49,7 +49,8 @@ export = function register(RED: NodeAPI): void {
       password: secret(credentials.password),
       privateKey: secret(credentials.privateKey),
       passphrase: secret(credentials.passphrase),
-      hostFingerprint: pinned,
+      // A malformed fingerprint is passed on as it is: the client refuses it (OMS_SFTP_CONFIG).
+      hostFingerprint: pinned ?? fingerprint,
       readyTimeoutMs: (Number(config.readyTimeout) || 20) * 1000,
       keepaliveIntervalMs: (Number(config.keepalive) || 10) * 1000,
     };
