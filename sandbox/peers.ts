@@ -39,6 +39,7 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
   const root = path.join(options.dir, 'sftp');
   const inbox = path.join(root, 'inbox');
   mkdirSync(inbox, { recursive: true });
+  mkdirSync(path.join(root, 'outbox'), { recursive: true }); // where file drops (oms-sftp-out) land
   const hostKey = readOrCreate(
     path.join(options.dir, 'sftp-host-key'),
     () => generateSshKeyPair('oms-sandbox').private,

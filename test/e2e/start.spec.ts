@@ -102,6 +102,17 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     assert.match(runtime.log(), /sandbox SFTP server: sftp:\/\/sfcc@127\.0\.0\.1:\d+\/inbox \(SHA256:/);
   });
 
+  it('drops a file on the sandbox SFTP server from the file-drop template', async () => {
+    await fetch(`${base}/inject/oms-tpl-sftpout-inject`, { method: 'POST' });
+    const outbox = path.join(dir, 'user', 'sandbox', 'sftp', 'outbox');
+    const files = await waitFor('the release file', async () => {
+      const found = readdirSync(outbox);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.match(files[0], /^release_.*\.xml$/, 'only the final name: the temporary upload name is gone');
+    assert.match(readFileSync(path.join(outbox, files[0]), 'utf8'), /<release created=/);
+  });
+
   it('runs the 200 sample orders through a deployed flow', async () => {
     const sample = path.join(dir, 'user', 'sample', 'sfcc-orders.xml');
     assert.ok(existsSync(sample));
