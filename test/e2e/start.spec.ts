@@ -105,11 +105,11 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
   it('drops a file on the sandbox SFTP server from the file-drop template', async () => {
     await fetch(`${base}/inject/oms-tpl-sftpout-inject`, { method: 'POST' });
     const outbox = path.join(dir, 'user', 'sandbox', 'sftp', 'outbox');
+    // Until the rename only a temporary `.release_….part` exists; then only the final name.
     const files = await waitFor('the release file', async () => {
       const found = readdirSync(outbox);
-      return found.length > 0 ? found : undefined;
+      return found.length === 1 && /^release_.*\.xml$/.test(found[0]) ? found : undefined;
     });
-    assert.match(files[0], /^release_.*\.xml$/, 'only the final name: the temporary upload name is gone');
     assert.match(readFileSync(path.join(outbox, files[0]), 'utf8'), /<release created=/);
   });
 
