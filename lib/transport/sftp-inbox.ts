@@ -35,6 +35,12 @@ export interface InboxOptions {
   instance: string;
   /** Local folder for downloads. */
   localDir: string;
+  /**
+   * Completeness 'stable': how long a file must have been seen unchanged (size and time) before it
+   * is taken. Without it two polls decide however close together they came (a poll on demand, or
+   * one right after an import finished), and a producer that paused for a moment lost its file.
+   */
+  stableMs?: number;
   processingDir?: string;
   archiveDir?: string;
   errorDir?: string;
@@ -69,6 +75,8 @@ export class SftpInbox {
   readonly errorDir: string;
   private readonly tracker: ReadinessTracker;
   private readonly now: () => number;
+  /** Completeness 'stable': each listed file's size and time, and the listing that first saw them. */
+  private readonly unchanged = new Map<string, { size: number; mtimeMs: number; since: number }>();
 
   constructor(
     private readonly client: InboxClient,
@@ -102,8 +110,9 @@ export class SftpInbox {
 
   /** One poll: the complete files, oldest first, claimed and downloaded, at most maxPerPoll. */
   async poll(): Promise<Claim[]> {
+    const listedAt = this.now();
     const listing = (await this.client.list(this.o.dir)).filter((e) => e.isFile);
-    const ready = this.tracker.ready(listing, this.o.pattern);
+    const ready = this.quietFor(listing, listedAt, this.tracker.ready(listing, this.o.pattern));
     const claims: Claim[] = [];
     for (const e of ready) {
       if (claims.length >= this.o.maxPerPoll) break;
@@ -111,6 +120,7 @@ export class SftpInbox {
       const from = join(this.o.dir, e.name);
       const remotePath = join(this.mine, e.name);
       this.tracker.forget(e.name);
+      this.unchanged.delete(e.name);
       if (!(await this.client.rename(from, remotePath))) continue; // another runtime took it
       if (this.o.completeness.kind === 'marker') {
         await this.client.remove(from + this.o.completeness.suffix).catch(() => undefined);
@@ -118,6 +128,26 @@ export class SftpInbox {
       claims.push(await this.fetch({ name: e.name, remotePath, from, size: e.size, recovered: false }));
     }
     return claims;
+  }
+
+  /** Of the ready files, those seen unchanged for stableMs (completeness 'stable'); all otherwise. */
+  private quietFor<E extends { name: string; size: number; mtimeMs: number }>(
+    listing: readonly E[],
+    listedAt: number,
+    ready: E[],
+  ): E[] {
+    const stableMs = this.o.stableMs ?? 0;
+    if (this.o.completeness.kind !== 'stable' || stableMs <= 0) return ready;
+    const listed = new Set<string>();
+    for (const e of listing) {
+      listed.add(e.name);
+      const seen = this.unchanged.get(e.name);
+      if (!seen || seen.size !== e.size || seen.mtimeMs !== e.mtimeMs) {
+        this.unchanged.set(e.name, { size: e.size, mtimeMs: e.mtimeMs, since: listedAt });
+      }
+    }
+    for (const name of [...this.unchanged.keys()]) if (!listed.has(name)) this.unchanged.delete(name);
+    return ready.filter((e) => listedAt - (this.unchanged.get(e.name)?.since ?? listedAt) >= stableMs);
   }
 
   private async fetch(c: Omit<Claim, 'claimedAt' | 'localFile'>): Promise<Claim> {

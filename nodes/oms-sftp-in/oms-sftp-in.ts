@@ -37,6 +37,9 @@ interface FileMarker {
   recovered: boolean;
 }
 
+/** How much earlier than one interval a timer poll may come and still see a file as stable. */
+const STABLE_SLACK_MS = 50;
+
 export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
     RED._(`oms-sftp-in.${key}`, params);
@@ -67,6 +70,7 @@ export = function register(RED: NodeAPI): void {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const localDir = path.join(userDir, 'oms-sftp', node.id);
     mkdirSync(localDir, { recursive: true });
+    const intervalMs = Math.max(1, Number(config.interval) || 10) * 1000;
     const inbox = new SftpInbox(server.connection, {
       dir: config.dir || '/',
       pattern,
@@ -74,8 +78,10 @@ export = function register(RED: NodeAPI): void {
       maxPerPoll: Math.max(1, Number(config.maxPerPoll) || 10),
       instance: (config.instance || '').trim() || hostname(),
       localDir,
+      // 'stable': unchanged for an interval, not merely across two polls (a poll on demand or after
+      // an import can come moments after the last one); less a little, for timers firing early.
+      stableMs: intervalMs - STABLE_SLACK_MS,
     });
-    const intervalMs = Math.max(1, Number(config.interval) || 10) * 1000;
     const completionTimeoutMs = Math.max(1, Number(config.completionTimeout) || 30) * 60_000;
     const queue: Claim[] = [];
     let current: { claim: Claim; timer: NodeJS.Timeout } | undefined;
