@@ -19,11 +19,10 @@ import * as path from 'node:path';
 import sftpInNode from '../../nodes/oms-sftp-in/oms-sftp-in';
 import sftpOutNode from '../../nodes/oms-sftp-out/oms-sftp-out';
 import sftpServerNode from '../../nodes/oms-sftp-server/oms-sftp-server';
-import { generateOrder } from '../../lib/sfcc/generate';
-import { renderOrderXml, xmlFooter, xmlHeader } from '../../lib/sfcc/render';
 import type { RetryPolicy } from '../../lib/reliability';
 import { SftpConnection, SftpError, type SftpSettings } from '../../lib/transport/sftp-client';
 import { helper, nodeRedVersion } from '../helpers/runtime';
+import { exportXml } from '../helpers/sftp-flow';
 import {
   collect,
   coreNodes,
@@ -34,9 +33,6 @@ import {
   type TestDir,
 } from '../helpers/oms-runtime';
 import { SSH_KEYGEN, startSshd, type RunningSshd } from '../helpers/sshd';
-
-const exportXml = (numbers: number[]): string =>
-  xmlHeader() + numbers.map((n) => renderOrderXml(generateOrder(n, 3))).join('') + xmlFooter();
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 

@@ -5,10 +5,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import * as path from 'node:path';
 import sftpInNode from '../../nodes/oms-sftp-in/oms-sftp-in';
 import sftpServerNode from '../../nodes/oms-sftp-server/oms-sftp-server';
-import { generateOrder } from '../../lib/sfcc/generate';
-import { renderOrderXml, xmlFooter, xmlHeader } from '../../lib/sfcc/render';
 import { startSftpServer, type SftpSandbox } from '../../sandbox/sftp-server';
 import { helper, nodeRedVersion } from '../helpers/runtime';
+import { exportXml } from '../helpers/sftp-flow';
 import {
   collect,
   coreNodes,
@@ -18,9 +17,6 @@ import {
   type FlowNode,
   type TestDir,
 } from '../helpers/oms-runtime';
-
-const exportXml = (numbers: number[]): string =>
-  xmlHeader() + numbers.map((n) => renderOrderXml(generateOrder(n, 3))).join('') + xmlFooter();
 
 describe(`oms-sftp-in node (Node-RED ${nodeRedVersion})`, function () {
   this.timeout(30000);
