@@ -1,6 +1,7 @@
 // oms-sftp-server: one SFTP server (host, port, user, pinned host key) and the connection the
 // nodes that use it share, opened on demand and reopened with the retry policy when it drops.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { fromEnv } from '../shared/env';
 import type { SftpServerNode } from '../shared/sftp-server-node';
 import { SftpConnection, normalizeFingerprint, type SftpSettings } from '../../lib/transport/sftp-client';
 
@@ -18,12 +19,6 @@ interface ServerCredentials {
   password: unknown;
   privateKey: unknown;
   passphrase: unknown;
-}
-
-/** ${NAME} in a credential is the environment variable NAME (DESIGN.md: secrets). */
-function fromEnv(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => process.env[name] ?? '');
 }
 
 export = function register(RED: NodeAPI): void {

@@ -1,0 +1,103 @@
+// oms-fluent-allocate: creates the order in Fluent exactly once (customer found or created;
+// a duplicate ref is looked up and counts as created). Outputs: 1 created, 2 refused by Fluent
+// (a permanent error, with its code); transient failures go to done(err) for retry and dead letters.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { allocateOrder } from '../../lib/fluent/allocate';
+import { FluentError } from '../../lib/fluent/client';
+import { OrderSchema, type Order } from '../../lib/order/model';
+import type { FluentAccountNode } from '../shared/fluent-account-node';
+
+interface AllocateNodeDef extends NodeDef {
+  account: string;
+  concurrency?: string | number;
+}
+
+class AllocateError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-fluent-allocate.${key}`, params);
+
+  function OmsFluentAllocate(this: Node, config: AllocateNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const account = RED.nodes.getNode(config.account) as FluentAccountNode | null;
+    if (!account) node.status({ fill: 'red', shape: 'ring', text: t('status.noAccount') });
+    const limit = Math.max(1, Number(config.concurrency) || 16);
+    const counts = { created: 0, existing: 0, refused: 0, failed: 0 };
+    let running = 0;
+    const waiting: Array<() => void> = [];
+    const show = (): void =>
+      node.status({
+        fill: counts.failed + counts.refused > 0 ? 'yellow' : 'green',
+        shape: running > 0 ? 'ring' : 'dot',
+        text: t('status.counts', { ...counts, running }),
+      });
+
+    /** At most `limit` calls to Fluent at once; the others wait their turn in arrival order. */
+    async function slot<T>(work: () => Promise<T>): Promise<T> {
+      if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      running++;
+      try {
+        return await work();
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      const record = msg as unknown as Record<string, unknown>;
+      if (!account) return done(new AllocateError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
+      const parsed = OrderSchema.safeParse(record.payload);
+      if (!parsed.success) {
+        return done(
+          new AllocateError(
+            t('errors.notAnOrder', { issue: parsed.error.issues[0]?.message ?? '' }),
+            'OMS_BAD_INPUT',
+          ),
+        );
+      }
+      const order: Order = parsed.data;
+      const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<string, unknown>;
+      slot(() =>
+        allocateOrder(account.client, order, {
+          retailerId: account.retailerId,
+          productCatalogueRef: account.productCatalogueRef,
+        }),
+      ).then(
+        (result) => {
+          counts[result.created ? 'created' : 'existing']++;
+          record.oms = { ...oms, fluent: result, transition: 'allocate' };
+          show();
+          send([msg as NodeMessage, null]);
+          done();
+        },
+        (err: Error & { code?: string; retryable?: boolean }) => {
+          if (err instanceof FluentError && !err.retryable) {
+            counts.refused++;
+            record.oms = { ...oms, fluent: { error: { code: err.code, message: err.message } } };
+            show();
+            send([null, msg as NodeMessage]);
+            done();
+            return;
+          }
+          counts.failed++;
+          show();
+          done(err);
+        },
+      );
+    });
+    if (account) show();
+  }
+
+  RED.nodes.registerType('oms-fluent-allocate', OmsFluentAllocate);
+};
