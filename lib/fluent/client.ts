@@ -2,7 +2,13 @@
 // request in flight however many callers wait, fetched again once on a 401), GraphQL and the
 // Event API, every call through lib/reliability (retry, Retry-After, circuit breaker).
 // Facts: ../shared/domain/fluent-wms-fraud-payment.md §1.
-import { CircuitBreaker, peerCodeClassifier, withRetry, type RetryPolicy } from '../reliability';
+import {
+  CircuitBreaker,
+  peerCodeClassifier,
+  withRetry,
+  type BreakerOptions,
+  type RetryPolicy,
+} from '../reliability';
 import { HttpClient, type HttpResponse } from '../transport/http';
 
 export interface FluentSettings {
@@ -91,10 +97,17 @@ export class FluentClient {
     readonly settings: FluentSettings,
     private readonly http: HttpClient = new HttpClient({ timeoutMs: settings.timeoutMs }),
     private readonly policy: RetryPolicy = DEFAULT_FLUENT_POLICY,
+    breaker: BreakerOptions = {},
     private readonly now: () => number = Date.now,
   ) {
     this.base = settings.baseUrl.replace(/\/+$/, '');
-    this.breaker = new CircuitBreaker({ name: `fluent:${this.base}` });
+    // Opens when at least half of 10+ calls in 10 s failed transiently: Fluent is down, stop asking.
+    this.breaker = new CircuitBreaker({
+      name: `fluent:${this.base}`,
+      minimumRequests: 10,
+      openMs: 10_000,
+      ...breaker,
+    });
   }
 
   /** A valid token: the cached one, or one shared fetch. */
