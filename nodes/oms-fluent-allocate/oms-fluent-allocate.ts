@@ -82,7 +82,13 @@ export = function register(RED: NodeAPI): void {
           done();
         },
         (err: Error & { code?: string; retryable?: boolean }) => {
-          if (err instanceof FluentError && !err.retryable) {
+          // Only Fluent's own refusals of this order are a business outcome; a refused login or
+          // an unexpected answer is the integration's problem and goes to Catch.
+          if (
+            err instanceof FluentError &&
+            !err.retryable &&
+            /^(C\d{4}[EW]|OMS_VALIDATION_.*)$/.test(err.code)
+          ) {
             counts.refused++;
             record.oms = { ...oms, fluent: { error: { code: err.code, message: err.message } } };
             show();
