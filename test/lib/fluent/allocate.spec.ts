@@ -1,6 +1,7 @@
 // The Fluent client and the idempotent allocation against the Fluent sandbox (real HTTP).
 import assert from 'node:assert/strict';
 import { allocateOrder } from '../../../lib/fluent/allocate';
+import { fetchInventory, fetchLocations } from '../../../lib/fluent/inventory';
 import { FluentClient, FluentError, type FluentSettings } from '../../../lib/fluent/client';
 import { generateOrder } from '../../../lib/sfcc/generate';
 import { startFluentSandbox, type FluentSandbox } from '../../../sandbox/fluent/server';
@@ -107,6 +108,21 @@ describe('Fluent client and allocation against the sandbox', function () {
     assert.equal(c.breaker.snapshot().state, 'open');
     const calls = fluent.log().filter((e) => e.path === '/graphql').length;
     assert.ok(calls < 12 * fastPolicy.attempts, `the open circuit spared Fluent calls: ${calls}`);
+  });
+
+  it('reads the active locations with their networks and the positions of the given products', async () => {
+    const c = client();
+    const locations = await fetchLocations(c);
+    assert.equal(locations.length, fluent.locations().size);
+    const erfurt = locations.find((l) => l.ref === 'DC_ERFURT');
+    assert.deepEqual(erfurt?.networks, ['DC_NETWORK']);
+    assert.equal(typeof erfurt?.latitude, 'number');
+    const sku = '701643632930';
+    const positions = await fetchInventory(c, [sku, sku]);
+    const expected = [...fluent.inventory().values()].filter((p) => p.productRef === sku);
+    assert.equal(positions.length, expected.length);
+    assert.ok(positions.every((p) => p.productRef === sku));
+    assert.deepEqual(await fetchInventory(c, []), []);
   });
 
   it('reports a Fluent refusal as a permanent FluentError with its code', async () => {
