@@ -1,0 +1,145 @@
+// oms-route: chooses the locations that fulfil an order (lib/routing, docs/routing.md) from the
+// locations and inventory of Fluent (through a fluent account) or of the message.
+// Outputs: 1 a fulfilment plan (complete, or partial when a strategy allows it), 2 a backorder.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { fetchInventory, fetchLocations } from '../../lib/fluent/inventory';
+import { OrderSchema } from '../../lib/order/model';
+import {
+  explainRouting,
+  InventoryPositionSchema,
+  LocationSchema,
+  parseRoutingConfig,
+  routeOrder,
+  type GeoPoint,
+  type InventoryPosition,
+  type Location,
+  type RoutingConfig,
+} from '../../lib/routing';
+import type { FluentAccountNode } from '../shared/fluent-account-node';
+
+interface RouteNodeDef extends NodeDef {
+  account?: string;
+  routing: string;
+  /** JSON: postcode → {lat, lon}, for distances when the order has no coordinates. */
+  postcodes?: string;
+  cacheMinutes?: string | number;
+}
+
+class RouteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-route.${key}`, params);
+
+  function OmsRoute(this: Node, config: RouteNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const account = config.account ? (RED.nodes.getNode(config.account) as FluentAccountNode | null) : null;
+    const parsed = parseRoutingConfig(config.routing);
+    let routing: RoutingConfig | undefined;
+    let configError: string | undefined;
+    if ('errors' in parsed) {
+      configError = parsed.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ');
+      node.error(t('errors.config', { errors: configError }));
+      node.status({ fill: 'red', shape: 'ring', text: t('status.badConfig') });
+    } else routing = parsed.config;
+    let postcodes: Record<string, GeoPoint> | undefined;
+    try {
+      postcodes = config.postcodes ? (JSON.parse(config.postcodes) as Record<string, GeoPoint>) : undefined;
+    } catch (err) {
+      node.warn(t('errors.postcodes', { message: (err as Error).message }));
+    }
+    const cacheMs = Math.max(0, Number(config.cacheMinutes ?? 5)) * 60_000;
+    let cached: { at: number; locations: Location[] } | undefined;
+    const counts = { planned: 0, partial: 0, backordered: 0 };
+
+    async function locationsFor(msg: Record<string, unknown>): Promise<Location[]> {
+      if (msg.locations !== undefined) {
+        const result = LocationSchema.array().safeParse(msg.locations);
+        if (!result.success)
+          throw new RouteError(
+            t('errors.locations', { issue: result.error.issues[0]?.message ?? '' }),
+            'OMS_BAD_INPUT',
+          );
+        return result.data;
+      }
+      if (!account) throw new RouteError(t('errors.noSource'), 'OMS_BAD_INPUT');
+      if (!cached || Date.now() - cached.at > cacheMs)
+        cached = { at: Date.now(), locations: await fetchLocations(account.client) };
+      return cached.locations;
+    }
+
+    async function inventoryFor(msg: Record<string, unknown>, skus: string[]): Promise<InventoryPosition[]> {
+      if (msg.inventory !== undefined) {
+        const result = InventoryPositionSchema.array().safeParse(msg.inventory);
+        if (!result.success)
+          throw new RouteError(
+            t('errors.inventory', { issue: result.error.issues[0]?.message ?? '' }),
+            'OMS_BAD_INPUT',
+          );
+        return result.data;
+      }
+      if (!account) throw new RouteError(t('errors.noSource'), 'OMS_BAD_INPUT');
+      return fetchInventory(account.client, skus);
+    }
+
+    node.on('input', (msg, send, done) => {
+      const record = msg as unknown as Record<string, unknown>;
+      if (!routing)
+        return done(new RouteError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));
+      const order = OrderSchema.safeParse(record.payload);
+      if (!order.success) {
+        return done(
+          new RouteError(
+            t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
+            'OMS_BAD_INPUT',
+          ),
+        );
+      }
+      const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<string, unknown>;
+      const origin = oms.origin as GeoPoint | undefined;
+      const skus = order.data.lines.filter((l) => l.kind === 'product').map((l) => l.sku);
+      const config = routing;
+      Promise.all([locationsFor(record), inventoryFor(record, skus)]).then(
+        ([locations, inventory]) => {
+          const result = routeOrder(order.data, locations, inventory, config, { origin, postcodes });
+          const routingInfo = explainRouting(result);
+          if (result.kind === 'plan') {
+            counts[result.complete ? 'planned' : 'partial']++;
+            record.oms = {
+              ...oms,
+              routing: routingInfo,
+              plan: {
+                fulfilments: result.fulfilments,
+                remainder: result.remainder,
+                complete: result.complete,
+              },
+            };
+            send([msg as NodeMessage, null]);
+          } else {
+            counts.backordered++;
+            record.oms = { ...oms, routing: routingInfo, transition: 'backorder' };
+            send([null, msg as NodeMessage]);
+          }
+          node.status({
+            fill: counts.backordered > 0 ? 'yellow' : 'green',
+            shape: 'dot',
+            text: t('status.counts', counts),
+          });
+          done();
+        },
+        (err: Error) => done(err),
+      );
+    });
+  }
+
+  RED.nodes.registerType('oms-route', OmsRoute);
+};
