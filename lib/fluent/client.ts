@@ -53,7 +53,12 @@ export function fluentCodeIsRetryable(code: string, status?: number): boolean {
 
 // Classification survives Node-RED's msg.error copy (only message and code are kept).
 peerCodeClassifier.register(
-  { OMS_FLUENT_AUTH: 'permanent', OMS_FLUENT_CONFIG: 'permanent', OMS_FLUENT_GRAPHQL: 'permanent' },
+  {
+    OMS_FLUENT_AUTH: 'permanent',
+    OMS_FLUENT_CONFIG: 'permanent',
+    OMS_FLUENT_GRAPHQL: 'permanent',
+    OMS_ROUTING_CONFIG: 'permanent',
+  },
   [
     { test: /^C00(0[2-9]|1[0-9])[EW]$/, kind: 'retryable', label: 'Fluent API limit' },
     { test: /^C\d{4}[EW]$/, kind: 'permanent', label: 'Fluent client error' },

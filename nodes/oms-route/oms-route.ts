@@ -114,8 +114,10 @@ export = function register(RED: NodeAPI): void {
           const routingInfo = explainRouting(result);
           if (result.kind === 'plan') {
             counts[result.complete ? 'planned' : 'partial']++;
+            // A transition asked for by an earlier node is not this node's to pass on.
+            const { transition: _earlier, ...rest } = oms;
             record.oms = {
-              ...oms,
+              ...rest,
               routing: routingInfo,
               plan: {
                 fulfilments: result.fulfilments,
