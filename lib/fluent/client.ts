@@ -57,7 +57,6 @@ peerCodeClassifier.register(
     OMS_FLUENT_AUTH: 'permanent',
     OMS_FLUENT_CONFIG: 'permanent',
     OMS_FLUENT_GRAPHQL: 'permanent',
-    OMS_ROUTING_CONFIG: 'permanent',
   },
   [
     { test: /^C00(0[2-9]|1[0-9])[EW]$/, kind: 'retryable', label: 'Fluent API limit' },

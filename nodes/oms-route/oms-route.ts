@@ -15,7 +15,11 @@ import {
   type Location,
   type RoutingConfig,
 } from '../../lib/routing';
+import { peerCodeClassifier } from '../../lib/reliability';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
+
+// A routing config error does not pass by retrying: oms-retry gives up at once.
+peerCodeClassifier.register({ OMS_ROUTING_CONFIG: 'permanent' });
 
 interface RouteNodeDef extends NodeDef {
   account?: string;
