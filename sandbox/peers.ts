@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeSampleExport } from '../lib/sfcc/export-file';
+import { SANDBOX_DEFAULT_CREDENTIALS, startFluentSandbox, type FluentSandbox } from './fluent/server';
 import { generateSshKeyPair, startSftpServer, type SftpSandbox } from './sftp-server';
 
 export interface SandboxPeersOptions {
@@ -13,6 +14,8 @@ export interface SandboxPeersOptions {
   dir: string;
   /** 0 = any free port. */
   sftpPort?: number;
+  /** 0 = any free port. */
+  fluentPort?: number;
   /** A new export file this often; 0 = none. */
   feedEveryMs?: number;
   ordersPerFile?: number;
@@ -23,6 +26,14 @@ export interface SandboxPeersOptions {
 
 export interface SandboxPeers {
   sftp: { host: string; port: number; username: string; password: string; fingerprint: string; root: string };
+  fluent: {
+    url: string;
+    retailerId: string;
+    clientId: string;
+    clientSecret: string;
+    username: string;
+    password: string;
+  };
   stop(): Promise<void>;
 }
 
@@ -53,6 +64,12 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
     port: options.sftpPort ?? 0,
     hostKey,
     users: [{ username, password }],
+  });
+
+  // The Fluent sandbox keeps its orders in memory: a restart starts with an empty account.
+  const fluent: FluentSandbox = await startFluentSandbox({
+    ...SANDBOX_DEFAULT_CREDENTIALS,
+    port: options.fluentPort ?? 0,
   });
 
   const counterFile = path.join(options.dir, 'next-order-number');
@@ -90,9 +107,10 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
       fingerprint: server.hostKeyFingerprint,
       root,
     },
+    fluent: { url: fluent.url, retailerId: String(fluent.retailerId), ...SANDBOX_DEFAULT_CREDENTIALS },
     async stop() {
       if (timer) clearInterval(timer);
-      await server.close();
+      await Promise.all([server.close(), fluent.close()]);
     },
   };
 }

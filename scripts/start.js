@@ -187,6 +187,7 @@ async function main() {
   say(
     `sandbox SFTP server: sftp://${peers.sftp.username}@127.0.0.1:${peers.sftp.port}/inbox (${peers.sftp.fingerprint})`,
   );
+  say(`sandbox Fluent API: ${peers.fluent.url} (retailer ${peers.fluent.retailerId})`);
 
   const red = require.resolve('node-red/red.js', { paths: [root] });
   const child = spawn(process.execPath, [red, '--userDir', userDir], {
@@ -202,6 +203,12 @@ async function main() {
       OMS_SFTP_USER: peers.sftp.username,
       OMS_SFTP_PASSWORD: peers.sftp.password,
       OMS_SFTP_FINGERPRINT: peers.sftp.fingerprint,
+      OMS_FLUENT_URL: peers.fluent.url,
+      OMS_FLUENT_RETAILER: peers.fluent.retailerId,
+      OMS_FLUENT_CLIENT_ID: peers.fluent.clientId,
+      OMS_FLUENT_CLIENT_SECRET: peers.fluent.clientSecret,
+      OMS_FLUENT_USERNAME: peers.fluent.username,
+      OMS_FLUENT_PASSWORD: peers.fluent.password,
     },
   });
   announceWhenUp(child);

@@ -100,6 +100,15 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     });
     assert.match(days[0], /^\d{4}-\d{2}-\d{2}$/);
     assert.match(runtime.log(), /sandbox SFTP server: sftp:\/\/sfcc@127\.0\.0\.1:\d+\/inbox \(SHA256:/);
+    // The Fluent sandbox runs beside it (the lifecycle template that calls it comes next).
+    const fluentUrl = /sandbox Fluent API: (http:\/\/127\.0\.0\.1:\d+)/.exec(runtime.log())?.[1];
+    assert.ok(fluentUrl, runtime.log());
+    const token = await fetch(`${fluentUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&client_id=oms-sandbox&client_secret=oms-secret&username=oms-user&password=oms-pass&scope=api',
+    });
+    assert.equal(token.status, 200);
   });
 
   it('drops a file on the sandbox SFTP server from the file-drop template', async () => {
