@@ -111,7 +111,7 @@ function sampleFile() {
 }
 
 /** The templates deployed by `npm start`, one tab each, in this order. */
-const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter', 'sftp-import', 'sftp-out'];
+const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter', 'order-lifecycle', 'sftp-out'];
 
 /**
  * The starter templates' current versions as Node-RED's flow file, unless the analyst already has
@@ -139,7 +139,15 @@ function writeFlows() {
   say(`wrote .node-red/flows.json from templates ${names.join(', ')}`);
   // Templates carry no credentials: the sandbox SFTP password is an environment variable the
   // credential names, encrypted into flows_cred.json the way Node-RED does it.
-  writeCredentials({ 'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' } });
+  writeCredentials({
+    'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' },
+    'oms-tpl-fluent-account': {
+      clientId: '${OMS_FLUENT_CLIENT_ID}',
+      clientSecret: '${OMS_FLUENT_CLIENT_SECRET}',
+      username: '${OMS_FLUENT_USERNAME}',
+      password: '${OMS_FLUENT_PASSWORD}',
+    },
+  });
 }
 
 /** flows_cred.json as Node-RED writes it: aes-256-ctr, key sha256(credentialSecret), iv in front. */

@@ -85,14 +85,37 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
 
   it('picks up the exports the sandbox SFTP server receives, imports them and archives the files', async () => {
     // The sandbox drops its first export (orders 100001-100025) at start; the template polls /inbox.
+    // The lifecycle template takes it through route and Fluent allocate to Allocated (or Backordered).
     const order = await waitFor('order 00100001 from the SFTP inbox', async () => {
       const res = await fetch(`${base}/oms/orders/00100001`);
-      const body = res.ok
-        ? ((await res.json()) as { state: string; trail: Array<{ template: string }> })
-        : undefined;
-      return body?.state === 'Validated' ? body : undefined;
+      type Trail = Array<{ template: string; to?: string }>;
+      const body = res.ok ? ((await res.json()) as { state: string; trail: Trail }) : undefined;
+      return body?.state === 'Allocated' || body?.state === 'Backordered' ? body : undefined;
     });
-    assert.equal(order.trail[0].template, 'sftp-import@1.0.0');
+    assert.equal(order.trail[0].template, 'order-lifecycle@1.0.0');
+    assert.deepEqual(
+      order.trail.slice(0, 3).map((e) => e.to),
+      ['Created', 'Validated', 'PaymentAuthorized'],
+    );
+    if (order.state === 'Allocated') {
+      // And the order is in the Fluent sandbox, once.
+      const fluentUrl = /sandbox Fluent API: (http:\/\/127\.0\.0\.1:\d+)/.exec(runtime.log())?.[1] ?? '';
+      const token = (await (
+        await fetch(`${fluentUrl}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=password&client_id=oms-sandbox&client_secret=oms-secret&username=oms-user&password=oms-pass&scope=api',
+        })
+      ).json()) as { access_token: string };
+      const found = (await (
+        await fetch(`${fluentUrl}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ orders(ref: ["00100001"]) { edges { node { ref status } } } }' }),
+        })
+      ).json()) as { data: { orders: { edges: Array<{ node: { ref: string } }> } } };
+      assert.equal(found.data.orders.edges.length, 1);
+    }
     const archive = path.join(dir, 'user', 'sandbox', 'sftp', 'inbox', 'archive');
     const days = await waitFor('the archived export', async () => {
       const found = existsSync(archive) ? readdirSync(archive) : [];
