@@ -59,7 +59,7 @@ peerCodeClassifier.register(
     OMS_FLUENT_GRAPHQL: 'permanent',
   },
   [
-    { test: /^C00(0[2-9]|1[0-9])[EW]$/, kind: 'retryable', label: 'Fluent API limit' },
+    { test: /^C00(0[02-9]|1[0-9])[EW]$/, kind: 'retryable', label: 'Fluent API limit' }, // as fluentCodeIsRetryable
     { test: /^C\d{4}[EW]$/, kind: 'permanent', label: 'Fluent client error' },
     { test: /^S00(01|30)E$/, kind: 'permanent', label: 'Fluent settings error' },
     { test: /^[ST]\d{4}[EW]$/, kind: 'retryable', label: 'Fluent platform error' },

@@ -4,8 +4,11 @@
 // the store from arrival until its outcome is known, so a crash or restart loses none.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
-import { settleOrder, type CustodyNode } from '../shared/custody';
+import { settleOrder, wiredOnlyToStoring, type CustodyNode } from '../shared/custody';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
+
+/** Exhausted messages wait in the store only for these (they store what they receive). */
+const DEAD_LETTER: ReadonlySet<string> = new Set(['oms-dead-letter']);
 
 interface RetryNodeDef extends NodeDef {
   wires?: string[][];
@@ -103,14 +106,7 @@ export = function register(RED: NodeAPI): void {
      * exhausted output is an oms-dead-letter on this store.
      */
     function deadLetterDownstream(): boolean {
-      const targets = config.wires?.[1] ?? [];
-      return (
-        targets.length > 0 &&
-        targets.every((id) => {
-          const target = RED.nodes.getNode(id) as CustodyNode | null;
-          return target?.type === 'oms-dead-letter' && target.omsStoreId === config.store;
-        })
-      );
+      return wiredOnlyToStoring(RED, config.wires?.[1], DEAD_LETTER, config.store);
     }
 
     async function showStatus(): Promise<void> {

@@ -12,7 +12,7 @@ import {
   type LedgerVerdict,
   type OmsStore,
 } from '../../lib/store';
-import { CUSTODY_TYPES, type CustodyNode } from '../shared/custody';
+import { CUSTODY_TYPES, wiredOnlyToStoring } from '../shared/custody';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import {
   importFile,
@@ -85,14 +85,7 @@ export = function register(RED: NodeAPI): void {
      * batch settles them when the file has been read.
      */
     function custodyDownstream(): boolean {
-      const targets = config.wires?.[0] ?? [];
-      return (
-        targets.length > 0 &&
-        targets.every((id) => {
-          const target = RED.nodes.getNode(id) as CustodyNode | null;
-          return target !== null && CUSTODY_TYPES.has(target.type) && target.omsStoreId === config.store;
-        })
-      );
+      return wiredOnlyToStoring(RED, config.wires?.[0], CUSTODY_TYPES, config.store);
     }
 
     async function run(msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void): Promise<void> {
