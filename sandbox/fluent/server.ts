@@ -12,8 +12,9 @@
 //
 // State (customers, orders, locations, inventory) lives in memory, seeded by data.ts; ids are
 // sequential numbers, so a run is reproducible. Faults: latency before every answer; a share of
-// the authenticated API calls answered 429 (Retry-After, C0011E) or 500/502/503, drawn from
-// (seed, call number) so runs repeat; C-code rejections of createOrder for chosen refs.
+// the authenticated API calls answered 429 (Retry-After, C0011E) or 500/502/503, or carried out
+// with the answer lost (504), drawn from (seed, call number) so runs repeat; C-code rejections of
+// createOrder for chosen refs.
 // `log()` is a read-only request log (no credentials or tokens in it).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -168,6 +169,11 @@ export interface FluentFaults {
   errorRate?: number;
   /** Share (0..1) of authenticated API calls answered 429 with Retry-After and C0011E. */
   rateLimitRate?: number;
+  /**
+   * Share (0..1) of authenticated API calls that are carried out and whose answer is then lost:
+   * the caller gets 504 as from a gateway that gave up, though the mutation took effect.
+   */
+  lostReplyRate?: number;
   /** Retry-After of the 429 answers, in seconds (default 1). */
   retryAfterSeconds?: number;
   /** Order ref -> Fluent code (e.g. 'C0160E') with which createOrder rejects that ref. */
@@ -196,6 +202,7 @@ export interface FluentFaultState {
   latencyMs: number;
   errorRate: number;
   rateLimitRate: number;
+  lostReplyRate: number;
   retryAfterSeconds: number;
   rejectRefs: ReadonlyMap<string, string>;
   seed: number;
@@ -207,6 +214,7 @@ export interface FluentFaultControls {
   setLatency(ms: number): void;
   setErrorRate(rate: number): void;
   setRateLimitRate(rate: number, retryAfterSeconds?: number): void;
+  setLostReplyRate(rate: number): void;
   /** createOrder for `ref` fails with `code`; undefined lifts the rejection. */
   rejectRef(ref: string, code: string | undefined): void;
   /** No faults at all. */
@@ -229,7 +237,7 @@ export interface FluentLogEntry {
   codes?: string[];
   eventName?: string;
   /** The fault injected into this answer, if any. */
-  fault?: 'rate-limit' | 'error' | 'reject';
+  fault?: 'rate-limit' | 'error' | 'reject' | 'lost-reply';
 }
 
 export interface FluentSandbox {
@@ -448,6 +456,7 @@ const HTTP_REASONS: Record<number, string> = {
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 const FINAL_STATUSES = new Set(['CANCELLED', 'COMPLETE', 'SHIPPED', 'DELIVERED', 'FULFILLED']);
@@ -488,6 +497,7 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     latencyMs: 0,
     errorRate: 0,
     rateLimitRate: 0,
+    lostReplyRate: 0,
     retryAfterSeconds: 1,
     rejectRefs: new Map(),
     seed: 1,
@@ -500,8 +510,10 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     if (changes.errorRate !== undefined) faults.errorRate = checkRate('errorRate', changes.errorRate);
     if (changes.rateLimitRate !== undefined)
       faults.rateLimitRate = checkRate('rateLimitRate', changes.rateLimitRate);
-    if (faults.errorRate + faults.rateLimitRate > 1) {
-      throw new RangeError('errorRate + rateLimitRate must not exceed 1');
+    if (changes.lostReplyRate !== undefined)
+      faults.lostReplyRate = checkRate('lostReplyRate', changes.lostReplyRate);
+    if (faults.errorRate + faults.rateLimitRate + faults.lostReplyRate > 1) {
+      throw new RangeError('errorRate + rateLimitRate + lostReplyRate must not exceed 1');
     }
     if (changes.retryAfterSeconds !== undefined) faults.retryAfterSeconds = changes.retryAfterSeconds;
     if (changes.rejectRefs !== undefined) faults.rejectRefs = new Map(changes.rejectRefs);
@@ -513,6 +525,7 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     setLatency: (ms) => setFaults({ latencyMs: ms }),
     setErrorRate: (rate) => setFaults({ errorRate: rate }),
     setRateLimitRate: (rate, retryAfterSeconds) => setFaults({ rateLimitRate: rate, retryAfterSeconds }),
+    setLostReplyRate: (rate) => setFaults({ lostReplyRate: rate }),
     rejectRef: (ref, code) => {
       if (code === undefined) faults.rejectRefs.delete(ref);
       else faults.rejectRefs.set(ref, code);
@@ -521,6 +534,7 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
       faults.latencyMs = 0;
       faults.errorRate = 0;
       faults.rateLimitRate = 0;
+      faults.lostReplyRate = 0;
       faults.rejectRefs = new Map();
     },
     current: () => ({ ...faults, rejectRefs: new Map(faults.rejectRefs) }),
@@ -983,8 +997,8 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     return undefined;
   };
 
-  /** Undefined, or the injected 429 / 5xx for this call. */
-  const injected = (path: string, entry: FluentLogEntry): Reply | undefined => {
+  /** Undefined, the injected 429 / 5xx for this call, or 'lose' to carry it out and lose the answer. */
+  const injected = (path: string, entry: FluentLogEntry): Reply | 'lose' | undefined => {
     const n = ++faultCalls;
     const draw = seededUnit(faults.seed, 'fault', n);
     if (draw < faults.rateLimitRate) {
@@ -1003,6 +1017,7 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
         body: { timestamp: now(), status, error: HTTP_REASONS[status], message: 'Injected fault', path },
       };
     }
+    if (draw < faults.rateLimitRate + faults.errorRate + faults.lostReplyRate) return 'lose';
     return undefined;
   };
 
@@ -1156,11 +1171,26 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     if (path !== '/graphql' && !eventMatch)
       return { status: 404, body: { message: `No route ${method} ${path}` } };
     const fault = injected(path, entry);
-    if (fault) return fault;
+    if (fault && fault !== 'lose') return fault;
+    const reply = await serve(method, path, eventMatch?.[1], text, entry);
+    if (fault !== 'lose') return reply;
+    entry.fault = 'lost-reply';
+    return {
+      status: 504,
+      body: { timestamp: now(), status: 504, error: HTTP_REASONS[504], message: 'Injected lost reply', path },
+    };
+  };
+
+  const serve = async (
+    method: string,
+    path: string,
+    tail: string | undefined,
+    text: string,
+    entry: FluentLogEntry,
+  ): Promise<Reply> => {
     if (path === '/graphql') {
       return method === 'POST' ? runGraphql(text, entry) : { status: 405, body: { message: 'Use POST' } };
     }
-    const tail = eventMatch?.[1];
     if (method === 'POST' && (tail === 'async' || tail === 'sync')) return postEvent(text, tail, entry);
     if (method === 'GET' && tail !== undefined && tail !== 'async' && tail !== 'sync') return getEvent(tail);
     return { status: 405, body: { message: `${method} is not supported on ${path}` } };

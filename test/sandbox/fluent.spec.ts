@@ -706,6 +706,19 @@ describe('sandbox Fluent Commerce', () => {
       assert.ok(first.every((s) => [200, 500, 502, 503].includes(s)));
     });
 
+    it('carries out a call whose answer it then loses (504) at the lost-reply rate', async () => {
+      const s = await start({ faults: { lostReplyRate: 1 } });
+      const b = await token(s);
+      const customer = await gql(s, b, CREATE_CUSTOMER, { input: customerInput('lost') });
+      assert.equal(customer.status, 504);
+      assert.equal(s.log().at(-1)?.fault, 'lost-reply');
+      assert.equal(s.customers().size, 1, 'the customer was created although the answer was lost');
+      s.faults.set({ lostReplyRate: 0 });
+      const again = await gql(s, b, CREATE_CUSTOMER, { input: customerInput('lost') });
+      assert.equal(again.errors?.[0].extensions?.code, 'C0121E');
+      assert.throws(() => s.faults.set({ errorRate: 0.5, lostReplyRate: 0.6 }), RangeError);
+    });
+
     it('rejects createOrder for chosen refs with the chosen C code until lifted', async () => {
       const s = await start({ faults: { rejectRefs: new Map([['REJ-1', 'C0160E']]) } });
       const b = await token(s);

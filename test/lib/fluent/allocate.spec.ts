@@ -94,6 +94,23 @@ describe('Fluent client and allocation against the sandbox', function () {
     assert.ok(faults > 0, 'faults were injected');
   });
 
+  it('never creates an order twice when Fluent carried out a call whose answer was lost', async () => {
+    fluent.faults.setLostReplyRate(0.3);
+    const c = client({}, 0.95);
+    const orders = Array.from({ length: 30 }, (_, i) => generateOrder(200 + i, 4));
+    const results = await Promise.all(orders.map((o) => allocateOrder(c, o, options)));
+    const lostCreates = fluent
+      .log()
+      .filter((e) => e.fault === 'lost-reply' && e.fields?.includes('createOrder')).length;
+    assert.ok(lostCreates > 0, 'some createOrder answers were lost');
+    assert.equal(fluent.orders().size, 30);
+    const found = results.filter((r) => !r.created);
+    assert.ok(found.length > 0, 'orders whose creation answer was lost were found by ref');
+    results.forEach((r, i) => assert.equal(fluent.orders().get(orders[i].orderRef)?.id, r.fluentId));
+    const customers = [...fluent.customers().values()].map((cu) => cu.username);
+    assert.equal(new Set(customers).size, customers.length, 'no customer created twice');
+  });
+
   it('stops calling a Fluent that keeps failing: the circuit opens', async () => {
     fluent.faults.setErrorRate(1);
     // A short deadline: an open circuit is not waited out here (its next trial is 10 s away).
