@@ -8,13 +8,13 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const crypto = require('crypto');
 const { setTimeout } = require('timers');
+const { linkPack } = require('./link-pack');
 
 const root = path.resolve(__dirname, '..');
 // OMS_USER_DIR lets tests start a throwaway runtime without touching the developer's .node-red/.
 const userDir = process.env.OMS_USER_DIR
   ? path.resolve(process.env.OMS_USER_DIR)
   : path.join(root, '.node-red');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const port = Number(process.env.PORT) || 1880;
 const editorUrl = `http://127.0.0.1:${port}`;
 
@@ -51,30 +51,6 @@ module.exports = {
   editorTheme: { palette: { catalogues: [] } },
 };
 `;
-
-/** Makes the pack visible to Node-RED as if installed: a symlink plus the dependency it scans. */
-function linkPack() {
-  const modules = path.join(userDir, 'node_modules');
-  const link = path.join(modules, pkg.name);
-  fs.mkdirSync(modules, { recursive: true });
-  let current;
-  try {
-    current = fs.lstatSync(link);
-  } catch {
-    current = undefined;
-  }
-  if (current && !(current.isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(root))) {
-    fs.rmSync(link, { recursive: true, force: true });
-    current = undefined;
-  }
-  if (!current) fs.symlinkSync(root, link, 'junction');
-  const userPkgFile = path.join(userDir, 'package.json');
-  const userPkg = fs.existsSync(userPkgFile)
-    ? JSON.parse(fs.readFileSync(userPkgFile, 'utf8'))
-    : { name: 'oms-node-red-user-dir', description: 'Written by scripts/start.js', private: true };
-  userPkg.dependencies = { ...userPkg.dependencies, [pkg.name]: 'file:..' };
-  fs.writeFileSync(userPkgFile, `${JSON.stringify(userPkg, null, 2)}\n`);
-}
 
 /** The sample export: OMS_SAMPLE_FILE if set, else 200 generated orders (generated once). */
 function sampleFile() {
@@ -181,7 +157,7 @@ function announceWhenUp(child) {
 async function main() {
   fs.mkdirSync(userDir, { recursive: true });
   writeIfMissing(path.join(userDir, 'settings.js'), SETTINGS, 'settings');
-  linkPack();
+  linkPack(userDir);
   const sample = sampleFile();
   writeFlows();
   // The sandbox peers run in this process, beside Node-RED (dist/: npm start builds first).

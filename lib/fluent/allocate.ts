@@ -15,19 +15,19 @@ export interface AllocationResult {
   created: boolean;
 }
 
-const FIND_CUSTOMER = `query findCustomer($email: [String]) {
+export const FIND_CUSTOMER = `query findCustomer($email: [String]) {
   customers(primaryEmail: $email, first: 1) { edges { node { id } } }
 }`;
 
-const CREATE_CUSTOMER = `mutation createCustomer($input: CreateCustomerInput) {
+export const CREATE_CUSTOMER = `mutation createCustomer($input: CreateCustomerInput) {
   createCustomer(input: $input) { id }
 }`;
 
-const FIND_ORDER = `query findOrder($ref: String) {
+export const FIND_ORDER = `query findOrder($ref: String) {
   order(ref: $ref) { id status customer { id } }
 }`;
 
-const CREATE_ORDER = `mutation createOrder($input: CreateOrderInput) {
+export const CREATE_ORDER = `mutation createOrder($input: CreateOrderInput) {
   createOrder(input: $input) { id status }
 }`;
 

@@ -2,7 +2,7 @@
 import type { InventoryPosition, Location } from '../routing';
 import type { FluentClient } from './client';
 
-const LOCATIONS = `query locations($after: String) {
+export const LOCATIONS_QUERY = `query locations($after: String) {
   locations(status: ["ACTIVE"], first: 100, after: $after) {
     edges { cursor node { ref type status primaryAddress { latitude longitude }
       networks(first: 20) { edges { node { ref } } } } }
@@ -10,7 +10,7 @@ const LOCATIONS = `query locations($after: String) {
   }
 }`;
 
-const POSITIONS = `query positions($skus: [String], $after: String) {
+export const POSITIONS_QUERY = `query positions($skus: [String], $after: String) {
   inventoryPositions(productRef: $skus, first: 500, after: $after) {
     edges { cursor node { productRef locationRef onHand status } }
     pageInfo { hasNextPage }
@@ -54,7 +54,7 @@ interface FluentLocation {
 }
 
 export async function fetchLocations(client: FluentClient): Promise<Location[]> {
-  const nodes = await allPages<FluentLocation>(client, LOCATIONS, {}, 'locations', 'locations');
+  const nodes = await allPages<FluentLocation>(client, LOCATIONS_QUERY, {}, 'locations', 'locations');
   return nodes
     .filter((l): l is FluentLocation & { ref: string } => typeof l.ref === 'string' && l.ref !== '')
     .map((l) => ({
@@ -81,7 +81,7 @@ export async function fetchInventory(
   if (skus.length === 0) return [];
   const nodes = await allPages<FluentPosition>(
     client,
-    POSITIONS,
+    POSITIONS_QUERY,
     { skus: [...new Set(skus)] },
     'inventoryPositions',
     'positions',

@@ -38,6 +38,24 @@ export class DriverError extends Error {
   readonly code = 'OMS_STORE_DRIVER';
 }
 
+/**
+ * Prepares each SQL text once: preparing is a fair share of a small write's cost. The texts are
+ * the store's own (filters are built from a fixed set of clauses), so the cache stays small; the
+ * bound is a guard, not a policy.
+ */
+function reusing(prepare: (sql: string) => Statement): (sql: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      if (statements.size >= 500) statements.clear();
+      statement = prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 function openBetterSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer dependency, loaded on demand
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -45,7 +63,7 @@ function openBetterSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
   return {
     driver: 'better-sqlite3',
     exec: (sql) => void db.exec(sql),
-    prepare: (sql) => db.prepare(sql) as unknown as Statement,
+    prepare: reusing((sql) => db.prepare(sql) as unknown as Statement),
     transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
     close: () => db.close(),
   };
@@ -59,7 +77,7 @@ function openNodeSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
   return {
     driver: 'node:sqlite',
     exec: (sql) => db.exec(sql),
-    prepare: (sql) => db.prepare(sql),
+    prepare: reusing((sql) => db.prepare(sql)),
     transaction: <T>(work: () => T): T => {
       db.exec('BEGIN IMMEDIATE');
       try {

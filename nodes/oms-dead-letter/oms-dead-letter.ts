@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, type DeadLetter } from '../../lib/store';
 import { publish, type ReplayTarget } from '../shared/admin-api';
 import { settleOrder, type CustodyNode } from '../shared/custody';
 import { errorInfoOf } from '../../lib/reliability';
+import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
 import type { StoreNode } from '../shared/store-registry';
 
@@ -37,6 +38,8 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
     let parked = 0;
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
 
     const showCount = async (): Promise<void> => {
       const lease = storeNode?.lease();
@@ -96,14 +99,14 @@ export = function register(RED: NodeAPI): void {
           if (held?.state === 'exhausted') await lease.store.retries.remove(from.id);
         }
         parked++;
-        node.status({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) });
+        status.show(() => ({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) }));
         publish(RED, lease.store.location);
         node.log(t('log.parked', { id: saved.id, order: letter.orderRef ?? '-', code: error.code ?? '-' }));
       } catch (err) {
         const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
         const file = join(userDir, FALLBACK_FILE);
         appendFileSync(file, `${JSON.stringify({ ...letter, storeError: (err as Error).message })}\n`);
-        node.status({ fill: 'red', shape: 'ring', text: t('status.fallback') });
+        status.now({ fill: 'red', shape: 'ring', text: t('status.fallback') });
         throw Object.assign(new Error(t('errors.fallback', { file, message: (err as Error).message })), {
           code: 'OMS_DEAD_LETTER_FALLBACK',
         });

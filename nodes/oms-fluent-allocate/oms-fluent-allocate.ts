@@ -6,6 +6,7 @@ import { allocateOrder } from '../../lib/fluent/allocate';
 import { FluentError } from '../../lib/fluent/client';
 import { OrderSchema, type Order } from '../../lib/order/model';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
+import { throttleStatus } from '../shared/status';
 
 interface AllocateNodeDef extends NodeDef {
   account: string;
@@ -35,12 +36,14 @@ export = function register(RED: NodeAPI): void {
     const counts = { created: 0, existing: 0, refused: 0, failed: 0 };
     let running = 0;
     const waiting: Array<() => void> = [];
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
     const show = (): void =>
-      node.status({
+      status.show(() => ({
         fill: counts.failed + counts.refused > 0 ? 'yellow' : 'green',
         shape: running > 0 ? 'ring' : 'dot',
         text: t('status.counts', { ...counts, running }),
-      });
+      }));
 
     /** At most `limit` calls to Fluent at once; the others wait their turn in arrival order. */
     async function slot<T>(work: () => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import {
   type TransitionResult,
 } from '../../lib/order/lifecycle';
 import { settleOrder, type CustodyNode } from '../shared/custody';
+import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 
@@ -46,6 +47,9 @@ export = function register(RED: NodeAPI): void {
       node.warn(t(by === 'state' ? 'errors.unknownState' : 'errors.unknownEvent', { value: fixed }));
     }
     const counts = { moved: 0, refused: 0 };
+    let lastState = '';
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
     if (!storeNode?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
     async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused'> {
@@ -115,16 +119,16 @@ export = function register(RED: NodeAPI): void {
         (outcome) => {
           counts[outcome]++;
           send(outcome === 'moved' ? [msg, null] : [null, msg]);
-          const state = (msg as { oms?: { state?: string } }).oms?.state ?? '';
-          node.status({
+          lastState = (msg as { oms?: { state?: string } }).oms?.state ?? '';
+          status.show(() => ({
             fill: counts.refused > 0 ? 'yellow' : 'green',
             shape: 'dot',
-            text: t('status.counts', { ...counts, state }),
-          });
+            text: t('status.counts', { ...counts, state: lastState }),
+          }));
           done();
         },
         (err: Error) => {
-          node.status({
+          status.now({
             fill: 'red',
             shape: 'ring',
             text: (err as Error & { code?: string }).code ?? 'error',

@@ -5,6 +5,7 @@
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
 import { settleOrder, wiredOnlyToStoring, type CustodyNode } from '../shared/custody';
+import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
 /** Exhausted messages wait in the store only for these (they store what they receive). */
@@ -109,15 +110,19 @@ export = function register(RED: NodeAPI): void {
       return wiredOnlyToStoring(RED, config.wires?.[1], DEAD_LETTER, config.store);
     }
 
-    async function showStatus(): Promise<void> {
-      if (!queue || closing) return;
-      const { inflight, waiting } = await queue.counts();
-      const exhausted = queue.exhausted;
-      const fill = exhausted > 0 ? 'yellow' : waiting > 0 ? 'blue' : 'green';
-      node.status({
-        fill,
-        shape: waiting + inflight > 0 ? 'ring' : 'dot',
-        text: t('status.counts', { waiting, inflight, exhausted }),
+    const status = throttleStatus(node);
+    /** The counts come from the store, so they are read only when the status is about to be sent. */
+    function showStatus(): void {
+      status.show(async () => {
+        if (!queue || closing) return undefined;
+        const { inflight, waiting } = await queue.counts();
+        const exhausted = queue.exhausted;
+        const fill = exhausted > 0 ? 'yellow' : waiting > 0 ? 'blue' : 'green';
+        return {
+          fill,
+          shape: waiting + inflight > 0 ? 'ring' : 'dot',
+          text: t('status.counts', { waiting, inflight, exhausted }),
+        };
       });
     }
 
@@ -135,13 +140,13 @@ export = function register(RED: NodeAPI): void {
 
     async function pumpAndShow(): Promise<void> {
       await queue?.pump(() => closing);
-      await showStatus();
+      showStatus();
       await arm();
     }
 
     async function receive(msg: Record<string, unknown>): Promise<void> {
       await queue?.receive(msg);
-      await showStatus();
+      showStatus();
       await arm();
     }
 
@@ -168,6 +173,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
+      status.stop();
       if (timer) clearTimeout(timer);
       chain
         .then(async () => {

@@ -17,6 +17,7 @@ import {
 } from '../../lib/routing';
 import { peerCodeClassifier } from '../../lib/reliability';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
+import { throttleStatus } from '../shared/status';
 
 // A routing config error does not pass by retrying: oms-retry gives up at once.
 peerCodeClassifier.register({ OMS_ROUTING_CONFIG: 'permanent' });
@@ -64,6 +65,8 @@ export = function register(RED: NodeAPI): void {
     const cacheMs = Math.max(0, Number(config.cacheMinutes ?? 5)) * 60_000;
     let cached: { at: number; locations: Location[] } | undefined;
     const counts = { planned: 0, partial: 0, backordered: 0 };
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
 
     async function locationsFor(msg: Record<string, unknown>): Promise<Location[]> {
       if (msg.locations !== undefined) {
@@ -135,11 +138,11 @@ export = function register(RED: NodeAPI): void {
             record.oms = { ...oms, routing: routingInfo, transition: 'backorder' };
             send([null, msg as NodeMessage]);
           }
-          node.status({
+          status.show(() => ({
             fill: counts.backordered > 0 ? 'yellow' : 'green',
             shape: 'dot',
             text: t('status.counts', counts),
-          });
+          }));
           done();
         },
         (err: Error) => done(err),

@@ -1,0 +1,372 @@
+// npm run bench, third part: orders/s through the deployed template order-lifecycle (a real
+// Node-RED process: SFTP inbox → import → lifecycle → route → Fluent allocate → Allocated) against
+// a floor measured in the same run: a plain script making the same Fluent calls with the same
+// HTTP client, 16 in flight (the template's allocate concurrency). The Fluent and SFTP sandboxes
+// run in this (parent) process for both passes; each pass is a fresh child process and a fresh
+// Fluent sandbox, so both make the same calls against the same data.
+import { execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { CREATE_CUSTOMER, CREATE_ORDER, FIND_CUSTOMER } from '../lib/fluent/allocate';
+import { LOCATIONS_QUERY, POSITIONS_QUERY } from '../lib/fluent/inventory';
+import { createOrderInput, customerInput } from '../lib/fluent/order';
+import type { Order } from '../lib/order/model';
+import { writeSampleExport } from '../lib/sfcc/export-file';
+import { importFile } from '../lib/sfcc/import';
+import { HttpClient } from '../lib/transport/http';
+import { startFluentSandbox, type FluentSandbox } from '../sandbox/fluent/server';
+import { startSftpServer } from '../sandbox/sftp-server';
+
+const ORDERS = Number(process.env.BENCH_LIFECYCLE_ORDERS ?? 2000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Delay the Fluent sandbox adds to every answer (0: our own overhead shows most). */
+const LATENCY_MS = Number(process.env.BENCH_FLUENT_LATENCY_MS ?? 0);
+const IN_FLIGHT = 16;
+const root = path.resolve(__dirname, '..', '..');
+const dir = path.join(root, '.bench');
+const exportFile = path.join(dir, `lifecycle-${ORDERS}.xml`);
+const ENV = 'OMS_BENCH_FLUENT';
+const CREDENTIALS = {
+  clientId: 'bench',
+  clientSecret: 'bench-secret',
+  username: 'bench',
+  password: 'bench-pass',
+};
+
+interface FluentTarget {
+  url: string;
+  retailerId: string;
+  file: string;
+}
+
+interface Result {
+  ms: number;
+  /** Orders that ended created in Fluent (the template: Allocated; backordered ones are counted apart). */
+  orders: number;
+  backordered: number;
+  fluentCalls: number;
+  maxRssMb: number;
+}
+
+const elapsedMs = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e6;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Floor: a plain script, the same calls with the same HTTP client
+
+async function floorChild(): Promise<void> {
+  const target = JSON.parse(process.env[ENV] ?? '') as FluentTarget;
+  const orders: Order[] = [];
+  for await (const event of importFile(target.file)) if (event.type === 'accepted') orders.push(event.order);
+  const options = { retailerId: target.retailerId, productCatalogueRef: 'PC:MASTER:1' };
+  const http = new HttpClient();
+  const started = process.hrtime.bigint();
+  const form = new URLSearchParams({ grant_type: 'password', scope: 'api', ...snake(CREDENTIALS) });
+  const tokenAnswer = await http.request({
+    method: 'POST',
+    url: `${target.url}/oauth/token`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  const token = (JSON.parse(tokenAnswer.body) as { access_token: string }).access_token;
+  let calls = 1;
+  const graphql = async <T>(query: string, variables: Record<string, unknown>, operationName: string) => {
+    calls++;
+    const res = await http.request({
+      method: 'POST',
+      url: `${target.url}/graphql`,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({ query, variables, operationName }),
+    });
+    const body = JSON.parse(res.body) as { data?: T; errors?: Array<{ message: string }> };
+    if (res.status !== 200 || body.errors || !body.data)
+      throw new Error(`${operationName}: ${res.body.slice(0, 200)}`);
+    return body.data;
+  };
+  await graphql(LOCATIONS_QUERY, {}, 'locations');
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < orders.length) {
+      const order = orders[next++];
+      const skus = [...new Set(order.lines.filter((l) => l.kind === 'product').map((l) => l.sku))];
+      await graphql(POSITIONS_QUERY, { skus }, 'positions');
+      const found = await graphql<{ customers: { edges: Array<{ node: { id: string } }> } | null }>(
+        FIND_CUSTOMER,
+        { email: [order.customer.email] },
+        'findCustomer',
+      );
+      let customerId = found.customers?.edges[0]?.node.id;
+      if (!customerId) {
+        const created = await graphql<{ createCustomer: { id: string } }>(
+          CREATE_CUSTOMER,
+          { input: customerInput(order, options.retailerId) },
+          'createCustomer',
+        );
+        customerId = created.createCustomer.id;
+      }
+      await graphql(CREATE_ORDER, { input: createOrderInput(order, customerId, options) }, 'createOrder');
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const result: Result = {
+    ms: elapsedMs(started),
+    orders: orders.length,
+    backordered: 0,
+    fluentCalls: calls,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+function snake(c: typeof CREDENTIALS): Record<string, string> {
+  return { client_id: c.clientId, client_secret: c.clientSecret, username: c.username, password: c.password };
+}
+
+const run = promisify(execFile);
+
+async function floorPass(fluent: FluentSandbox): Promise<Result> {
+  const target: FluentTarget = { url: fluent.url, retailerId: String(fluent.retailerId), file: exportFile };
+  const { stdout } = await run(process.execPath, [__filename, '--floor'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    env: { ...process.env, [ENV]: JSON.stringify(target) },
+  });
+  return JSON.parse(stdout) as Result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The template in a real Node-RED process
+
+const SETTINGS = `module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: Number(process.env.PORT),
+  flowFile: 'flows.json',
+  credentialSecret: false,
+  logging: { console: { level: 'warn', metric: false, audit: false } },
+  telemetry: { enabled: false, updateNotification: false },
+  editorTheme: { palette: { catalogues: [] } },
+};
+`;
+
+/** The current template as shipped, polling every second instead of every ten. */
+function templateFlows(): unknown[] {
+  const folder = path.join(root, 'flows', 'order-lifecycle');
+  const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as {
+    current: string;
+    versions: Array<{ version: string; file: string }>;
+  };
+  const file = manifest.versions.find((v) => v.version === manifest.current)?.file ?? '';
+  const nodes = JSON.parse(readFileSync(path.join(folder, file), 'utf8')) as Array<Record<string, unknown>>;
+  return nodes.map((n) => (n.type === 'oms-sftp-in' ? { ...n, interval: '1' } : n));
+}
+
+/** VmHWM of a live process: its peak resident set so far, in MiB. */
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function settledCounts(storeFile: string): { allocated: number; backordered: number; parked: number } {
+  if (!existsSync(storeFile)) return { allocated: 0, backordered: 0, parked: 0 };
+  const db = new Database(storeFile, { readonly: true, fileMustExist: true });
+  try {
+    const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      allocated: count("SELECT count(*) AS n FROM orders WHERE state = 'Allocated'"),
+      backordered: count("SELECT count(*) AS n FROM orders WHERE state = 'Backordered'"),
+      parked: count("SELECT count(*) AS n FROM dead_letters WHERE status = 'parked'"),
+    };
+  } catch {
+    return { allocated: 0, backordered: 0, parked: 0 }; // the tables are not there yet
+  } finally {
+    db.close();
+  }
+}
+
+async function templatePass(fluent: FluentSandbox, runDir: string, port: number): Promise<Result> {
+  const userDir = path.join(runDir, 'user');
+  const sftpRoot = path.join(runDir, 'sftp');
+  const inbox = path.join(sftpRoot, 'inbox');
+  mkdirSync(userDir, { recursive: true });
+  mkdirSync(inbox, { recursive: true });
+  const sftp = await startSftpServer({ root: sftpRoot, users: [{ username: 'sfcc', password: 'bench' }] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script of ours, outside the TS build
+  const { linkPack } = require(path.join(root, 'scripts', 'link-pack.js')) as { linkPack(dir: string): void };
+  linkPack(userDir);
+  writeFileSync(path.join(userDir, 'settings.js'), SETTINGS);
+  writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(templateFlows()));
+  writeFileSync(
+    path.join(userDir, 'flows_cred.json'),
+    JSON.stringify({
+      'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' },
+      'oms-tpl-fluent-account': {
+        clientId: '${OMS_FLUENT_CLIENT_ID}',
+        clientSecret: '${OMS_FLUENT_CLIENT_SECRET}',
+        username: '${OMS_FLUENT_USERNAME}',
+        password: '${OMS_FLUENT_PASSWORD}',
+      },
+    }),
+  );
+  const red = require.resolve('node-red/red.js', { paths: [root] });
+  let log = '';
+  const profile = process.env.BENCH_CPU_PROF; // a folder: --cpu-prof of Node-RED (slows it down)
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const child = spawn(process.execPath, [...flags, red, '--userDir', userDir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      OMS_SFTP_HOST: '127.0.0.1',
+      OMS_SFTP_PORT: String(sftp.port),
+      OMS_SFTP_USER: 'sfcc',
+      OMS_SFTP_PASSWORD: 'bench',
+      OMS_SFTP_FINGERPRINT: sftp.hostKeyFingerprint,
+      OMS_FLUENT_URL: fluent.url,
+      OMS_FLUENT_RETAILER: String(fluent.retailerId),
+      OMS_FLUENT_CLIENT_ID: CREDENTIALS.clientId,
+      OMS_FLUENT_CLIENT_SECRET: CREDENTIALS.clientSecret,
+      OMS_FLUENT_USERNAME: CREDENTIALS.username,
+      OMS_FLUENT_PASSWORD: CREDENTIALS.password,
+    },
+  });
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const storeFile = path.join(userDir, 'oms', 'oms.db');
+  try {
+    const until = Date.now() + 60_000;
+    while (
+      !(await fetch(`http://127.0.0.1:${port}/flows`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`Node-RED did not start:\n${log}`);
+      await sleep(100);
+    }
+    // A producer's upload: a temporary name, then the rename that makes it complete.
+    const part = path.join(inbox, 'orders.xml.part');
+    const final = path.join(inbox, 'orders.xml');
+    copyFileSync(exportFile, part);
+    renameSync(part, final);
+    // The clock starts when the template claims the file (not while it waits for its next poll).
+    while (existsSync(final)) {
+      if (child.exitCode !== null) throw new Error(`Node-RED exited:\n${log}`);
+      await sleep(2);
+    }
+    const started = process.hrtime.bigint();
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const c = settledCounts(storeFile);
+      if (c.allocated + c.backordered + c.parked >= ORDERS) {
+        if (c.parked > 0) throw new Error(`${c.parked} orders were parked as dead letters:\n${log}`);
+        const fluentOrders = fluent.orders().size;
+        if (fluentOrders !== c.allocated)
+          throw new Error(`${c.allocated} Allocated in the store but ${fluentOrders} orders in Fluent`);
+        return {
+          ms: elapsedMs(started),
+          orders: c.allocated,
+          backordered: c.backordered,
+          fluentCalls: fluent.log().length,
+          maxRssMb: peakRssMb(child.pid ?? 0),
+        };
+      }
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`${JSON.stringify(c)} of ${ORDERS} after 10 minutes:\n${log}`);
+      await sleep(20);
+    }
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await sftp.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function freshFluent(): Promise<FluentSandbox> {
+  return startFluentSandbox({ ...CREDENTIALS, faults: { latencyMs: LATENCY_MS } });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+const median = (runs: Result[]): Result => [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+
+function row(label: string, r: Result): string {
+  const s = r.ms / 1000;
+  return `${label.padEnd(40)} ${String(Math.round(r.orders / s)).padStart(9)} ${String(r.orders).padStart(7)} ${String(r.backordered).padStart(7)} ${String(r.fluentCalls).padStart(7)} ${r.maxRssMb.toFixed(0).padStart(8)} ${s.toFixed(2).padStart(8)}`;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--floor')) return floorChild();
+  if (!existsSync(exportFile)) {
+    console.log(`generating ${ORDERS} orders into ${path.relative(process.cwd(), exportFile)} ...`);
+    await writeSampleExport(exportFile, ORDERS, { seed: 7 });
+  }
+  console.log(
+    `Order lifecycle template vs plain Fluent calls, ${ORDERS} orders, ${IN_FLIGHT} in flight, Fluent latency ${LATENCY_MS} ms, median of ${RUNS} runs, Node ${process.version}`,
+  );
+  const floors: Result[] = [];
+  const templates: Result[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let fluent = await freshFluent();
+    try {
+      floors.push(await floorPass(fluent));
+    } finally {
+      await fluent.close();
+    }
+    fluent = await freshFluent();
+    const runDir = path.join(dir, `lifecycle-run-${process.pid}-${i}`);
+    try {
+      templates.push(await templatePass(fluent, runDir, await freePort()));
+    } finally {
+      await fluent.close();
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  }
+  const floor = median(floors);
+  const template = median(templates);
+  console.log(
+    `${'pass'.padEnd(40)} ${'orders/s'.padStart(9)} ${'created'.padStart(7)} ${'backord'.padStart(7)} ${'calls'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'seconds'.padStart(8)}`,
+  );
+  console.log(row('floor: plain script, same HTTP client', floor));
+  console.log(row('template order-lifecycle (Node-RED)', template));
+  const ratio = template.orders / template.ms / (floor.orders / floor.ms);
+  console.log(
+    `ratio template/floor (orders/s) ${ratio.toFixed(2)} (target >= 0.6); Node-RED peak RSS ${template.maxRssMb.toFixed(0)} MiB`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
