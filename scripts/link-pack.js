@@ -25,7 +25,11 @@ function linkPack(userDir) {
   const userPkgFile = path.join(userDir, 'package.json');
   const userPkg = fs.existsSync(userPkgFile)
     ? JSON.parse(fs.readFileSync(userPkgFile, 'utf8'))
-    : { name: 'oms-node-red-user-dir', description: 'Written by node-red-contrib-oms scripts', private: true };
+    : {
+        name: 'oms-node-red-user-dir',
+        description: 'Written by node-red-contrib-oms scripts',
+        private: true,
+      };
   userPkg.dependencies = { ...userPkg.dependencies, [pkg.name]: 'file:..' };
   fs.writeFileSync(userPkgFile, `${JSON.stringify(userPkg, null, 2)}\n`);
 }
