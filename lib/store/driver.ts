@@ -20,6 +20,8 @@ export interface SqlDatabase {
   prepare(sql: string): Statement;
   /** Runs `work` in a BEGIN IMMEDIATE transaction: committed when it returns, rolled back if it throws. */
   transaction<T>(work: () => T): T;
+  /** Inside a transaction: runs `work` in a savepoint, undone alone if it throws. */
+  savepoint<T>(work: () => T): T;
   close(): void;
 }
 
@@ -56,6 +58,19 @@ function reusing(prepare: (sql: string) => Statement): (sql: string) => Statemen
   };
 }
 
+function savepoint<T>(exec: (sql: string) => void, work: () => T): T {
+  exec('SAVEPOINT oms_write');
+  try {
+    const result = work();
+    exec('RELEASE oms_write');
+    return result;
+  } catch (err) {
+    exec('ROLLBACK TO oms_write');
+    exec('RELEASE oms_write');
+    throw err;
+  }
+}
+
 function openBetterSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer dependency, loaded on demand
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -65,6 +80,7 @@ function openBetterSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
     exec: (sql) => void db.exec(sql),
     prepare: reusing((sql) => db.prepare(sql) as unknown as Statement),
     transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
+    savepoint: <T>(work: () => T): T => savepoint((sql) => void db.exec(sql), work),
     close: () => db.close(),
   };
 }
@@ -89,6 +105,7 @@ function openNodeSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
         throw err;
       }
     },
+    savepoint: <T>(work: () => T): T => savepoint((sql) => db.exec(sql), work),
     close: () => db.close(),
   };
 }

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import { GroupCommit, type Write } from './group-commit';
 import type {
   AuditEntry,
   DeadLetter,
@@ -112,21 +113,25 @@ class SqliteStore implements OmsStore {
   readonly retries: RetryQueue;
   readonly deadLetters: DeadLetters;
   private closed = false;
+  readonly group: GroupCommit;
 
   constructor(
     private readonly db: Db,
     readonly location: string,
   ) {
     this.driver = db.driver;
-    this.orders = new SqliteOrders(db);
-    this.ledger = new SqliteLedger(db, randomUUID());
-    this.retries = new SqliteRetries(db);
-    this.deadLetters = new SqliteDeadLetters(db, this.orders as SqliteOrders);
+    this.group = new GroupCommit(db);
+    const write = this.group.write;
+    this.orders = new SqliteOrders(db, write);
+    this.ledger = new SqliteLedger(db, write, randomUUID());
+    this.retries = new SqliteRetries(db, write);
+    this.deadLetters = new SqliteDeadLetters(db, write, this.orders as SqliteOrders);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.group.close();
     // Folds the WAL back into the main file so a copied .db is complete on its own.
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
@@ -138,6 +143,7 @@ class SqliteLedger implements Ledger {
 
   constructor(
     private readonly db: Db,
+    private readonly write: Write,
     /** Identifies this process's batches: an open batch of another owner was cut short. */
     private readonly owner: string,
   ) {}
@@ -160,7 +166,7 @@ class SqliteLedger implements Ledger {
     const touch = db.prepare(
       'UPDATE ledger SET last_seen = ?, seen_count = seen_count + 1 WHERE order_key = ?',
     );
-    return db.transaction((): LedgerVerdict[] => {
+    return this.write((): LedgerVerdict[] => {
       const verdicts: LedgerVerdict[] = [];
       for (const { key, hash, batchId } of receipts) {
         openBatch.run(batchId, this.owner, at);
@@ -208,7 +214,7 @@ class SqliteLedger implements Ledger {
 
   async completeBatch(batchId: string, at: number, settle: boolean): Promise<void> {
     const { db } = this;
-    db.transaction(() => {
+    await this.write(() => {
       db.prepare(
         `INSERT INTO batches (batch_id, owner, started_at, completed_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (batch_id) DO UPDATE SET completed_at = excluded.completed_at`,
@@ -219,13 +225,17 @@ class SqliteLedger implements Ledger {
 
   async abandonBatch(batchId: string): Promise<void> {
     // No owner any more: receive() treats it like the open batch of a process that died.
-    this.db.prepare(`UPDATE batches SET owner = '' WHERE batch_id = ? AND completed_at IS NULL`).run(batchId);
+    await this.write(() =>
+      this.db
+        .prepare(`UPDATE batches SET owner = '' WHERE batch_id = ? AND completed_at IS NULL`)
+        .run(batchId),
+    );
   }
 
   async settle(orderKeys: readonly string[]): Promise<void> {
     const { db } = this;
     const update = db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0');
-    db.transaction(() => {
+    await this.write(() => {
       for (const key of orderKeys) update.run(key);
     });
   }
@@ -243,16 +253,20 @@ class SqliteLedger implements Ledger {
     const row = this.db.prepare('SELECT state, result FROM effects WHERE effect_key = ?').get(key) as
       Row | undefined;
     if (row?.state === 'done') return { value: json(row.result) as T, replayed: true };
-    this.db
-      .prepare(
-        `INSERT INTO effects (effect_key, state, runs, started_at) VALUES (?, 'running', 1, ?)
-         ON CONFLICT (effect_key) DO UPDATE SET runs = runs + 1, started_at = excluded.started_at`,
-      )
-      .run(key, Date.now());
+    await this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO effects (effect_key, state, runs, started_at) VALUES (?, 'running', 1, ?)
+           ON CONFLICT (effect_key) DO UPDATE SET runs = runs + 1, started_at = excluded.started_at`,
+        )
+        .run(key, Date.now()),
+    );
     const value = await effect(key);
-    this.db
-      .prepare(`UPDATE effects SET state = 'done', result = ?, finished_at = ? WHERE effect_key = ?`)
-      .run(jsonOrNull(value) ?? 'null', Date.now(), key);
+    await this.write(() =>
+      this.db
+        .prepare(`UPDATE effects SET state = 'done', result = ?, finished_at = ? WHERE effect_key = ?`)
+        .run(jsonOrNull(value) ?? 'null', Date.now(), key),
+    );
     return { value, replayed: false };
   }
 }
@@ -280,7 +294,10 @@ function toAudit(row: Row): AuditEntry {
 }
 
 class SqliteOrders implements Orders {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly write: Write,
+  ) {}
 
   /** Synchronous so other store parts can append inside their own transaction. */
   appendSync(entry: NewAuditEntry): AuditEntry {
@@ -305,7 +322,7 @@ class SqliteOrders implements Orders {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    return this.appendSync(entry);
+    return this.write(() => this.appendSync(entry));
   }
 
   async transition(
@@ -313,7 +330,7 @@ class SqliteOrders implements Orders {
     decide: (current?: string) => StateDecision,
   ): Promise<TransitionOutcome> {
     const { db } = this;
-    return db.transaction((): TransitionOutcome => {
+    return this.write((): TransitionOutcome => {
       const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
         Row | undefined;
       const from = str(row?.state);
@@ -383,50 +400,62 @@ function toRetry(row: Row): RetryRecord {
 }
 
 class SqliteRetries implements RetryQueue {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly write: Write,
+  ) {}
 
   async add(
     queue: string,
     entry: { message: string; orderRef?: string; at: number; dueAt: number },
   ): Promise<number> {
-    const info = this.db
-      .prepare(
-        `INSERT INTO retries (queue, order_ref, state, attempt, due_at, created_at, message)
-         VALUES (?, ?, 'inflight', 1, ?, ?, ?)`,
-      )
-      .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message);
+    const info = await this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO retries (queue, order_ref, state, attempt, due_at, created_at, message)
+           VALUES (?, ?, 'inflight', 1, ?, ?, ?)`,
+        )
+        .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message),
+    );
     return Number(info.lastInsertRowid);
   }
 
   async markSent(id: number, attempt: number, dueAt: number): Promise<void> {
-    this.db
-      .prepare(`UPDATE retries SET state = 'inflight', attempt = ?, due_at = ? WHERE id = ?`)
-      .run(attempt, dueAt, id);
+    await this.write(() =>
+      this.db
+        .prepare(`UPDATE retries SET state = 'inflight', attempt = ?, due_at = ? WHERE id = ?`)
+        .run(attempt, dueAt, id),
+    );
   }
 
   async scheduleRetry(id: number, failure: { at: number; dueAt: number; error: ErrorInfo }): Promise<void> {
-    this.db
-      .prepare(
-        `UPDATE retries SET state = 'waiting', due_at = ?, first_failure = coalesce(first_failure, ?),
-         last_failure = ?, last_error = ? WHERE id = ?`,
-      )
-      .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id);
+    await this.write(() =>
+      this.db
+        .prepare(
+          `UPDATE retries SET state = 'waiting', due_at = ?, first_failure = coalesce(first_failure, ?),
+           last_failure = ?, last_error = ? WHERE id = ?`,
+        )
+        .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id),
+    );
   }
 
   async markExhausted(
     id: number,
     failure: { at: number; dueAt: number; error: ErrorInfo & { gaveUp: string; explanation: string } },
   ): Promise<void> {
-    this.db
-      .prepare(
-        `UPDATE retries SET state = 'exhausted', due_at = ?, first_failure = coalesce(first_failure, ?),
-         last_failure = ?, last_error = ? WHERE id = ?`,
-      )
-      .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id);
+    await this.write(() =>
+      this.db
+        .prepare(
+          `UPDATE retries SET state = 'exhausted', due_at = ?, first_failure = coalesce(first_failure, ?),
+           last_failure = ?, last_error = ? WHERE id = ?`,
+        )
+        .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id),
+    );
   }
 
   async remove(id: number): Promise<boolean> {
-    return Number(this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes) > 0;
+    const info = await this.write(() => this.db.prepare('DELETE FROM retries WHERE id = ?').run(id));
+    return Number(info.changes) > 0;
   }
 
   async get(id: number): Promise<RetryRecord | undefined> {
@@ -448,7 +477,7 @@ class SqliteRetries implements RetryQueue {
 
   async releaseInflight(queue: string, now: number): Promise<number> {
     const { db } = this;
-    return db.transaction((): number => {
+    return this.write((): number => {
       db.prepare(`UPDATE retries SET due_at = ? WHERE queue = ? AND state = 'exhausted'`).run(now, queue);
       return Number(
         db
@@ -541,12 +570,13 @@ function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[]
 class SqliteDeadLetters implements DeadLetters {
   constructor(
     private readonly db: Db,
+    private readonly write: Write,
     private readonly orders: SqliteOrders,
   ) {}
 
   async add(entry: NewDeadLetter): Promise<DeadLetter> {
     const { db } = this;
-    return db.transaction((): DeadLetter => {
+    return this.write((): DeadLetter => {
       const parked = entry.orderRef
         ? (db
             .prepare(`SELECT id FROM dead_letters WHERE node_id = ? AND order_ref = ? AND status = 'parked'`)
@@ -645,9 +675,9 @@ class SqliteDeadLetters implements DeadLetters {
     by: string,
     status: 'replayed' | 'discarded',
     reason?: string,
-  ): boolean {
+  ): Promise<boolean> {
     const { db } = this;
-    return db.transaction((): boolean => {
+    return this.write((): boolean => {
       const row = db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as Row | undefined;
       if (!row || row.status !== 'parked') return false;
       db.prepare(
@@ -679,9 +709,9 @@ class SqliteDeadLetters implements DeadLetters {
 
   async purge(before: number): Promise<number> {
     // Parked letters are orders nobody has recovered yet: retention never deletes them.
-    return Number(
-      this.db.prepare(`DELETE FROM dead_letters WHERE status != 'parked' AND resolved_at < ?`).run(before)
-        .changes,
+    const info = await this.write(() =>
+      this.db.prepare(`DELETE FROM dead_letters WHERE status != 'parked' AND resolved_at < ?`).run(before),
     );
+    return Number(info.changes);
   }
 }
