@@ -67,6 +67,8 @@ export class DurableRetry {
   /** Messages given up since the queue was created (the node's status). */
   exhausted = 0;
   private readonly now: () => number;
+  /** Work on one record waits for earlier work on it; records of other messages go on at once. */
+  private readonly locks = new Map<number, Promise<void>>();
 
   constructor(private readonly o: DurableRetryOptions) {
     this.now = o.now ?? Date.now;
@@ -85,10 +87,42 @@ export class DurableRetry {
     return this.o.store.nextDueAt(this.o.queue);
   }
 
-  /** A message arriving at the input: new, an acknowledgement, or a failure. */
+  /**
+   * True for a message seen for the first time (no marker of this queue, no failure): receiving
+   * it stores a new record and sends it, due for its outcome `ackTimeoutMs` from now.
+   */
+  isNew(msg: Msg): boolean {
+    return !this.marker(msg) && !msg.error;
+  }
+
+  /**
+   * A message arriving at the input: new, an acknowledgement, or a failure. Messages may be
+   * received concurrently: the outcomes of one record are handled one after another, together
+   * with `pump()`'s handling of that record.
+   */
   async receive(msg: Msg): Promise<void> {
-    const { store, queue, ackTimeoutMs } = this.o;
     const mine = this.marker(msg);
+    if (mine) return this.exclusive(mine.id, () => this.receiveLocked(msg, mine));
+    return this.receiveLocked(msg, undefined);
+  }
+
+  private async exclusive<T>(id: number, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(id) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const turn = before.then(() => mine);
+    this.locks.set(id, turn);
+    await before;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.locks.get(id) === turn) this.locks.delete(id);
+    }
+  }
+
+  private async receiveLocked(msg: Msg, mine: RetryMarker | undefined): Promise<void> {
+    const { store, queue, ackTimeoutMs } = this.o;
     // Only messages this queue sent can fail by status; others fail only with msg.error.
     const error = mine || msg.error ? errorFromMessage(msg) : undefined;
     const now = this.now();
@@ -131,39 +165,48 @@ export class DurableRetry {
 
   /** Handles every record whose time has come. */
   async pump(isClosing: () => boolean = () => false): Promise<void> {
-    const { store, queue, policy, requireAck, ackTimeoutMs, text } = this.o;
+    const { store, queue } = this.o;
     for (;;) {
       if (isClosing()) return;
       const due = await store.due(queue, this.now(), BATCH);
-      for (const record of due) {
+      for (const listed of due) {
         if (isClosing()) return;
-        if (record.state === 'waiting') {
-          if (policy.attempts > 0 && record.attempt >= policy.attempts) {
-            // Resumed after a restart with no attempt left: give up instead of going over the limit.
-            this.exhausted++;
-            await this.giveUp({
-              ...record,
-              lastFailureAt: this.now(),
-              lastError: {
-                ...(record.lastError ?? { message: text.notAcknowledged(ackTimeoutMs / 1000) }),
-                gaveUp: 'attempts-exhausted',
-                explanation: text.cutShort(record.attempt, policy.attempts),
-              },
-            });
-          } else await this.resend(record);
-        } else if (record.state === 'exhausted') {
-          await this.giveUp(record); // not parked yet: a crash or a slow dead-letter node
-        } else if (requireAck) {
-          const notAcknowledged = {
-            message: text.notAcknowledged(ackTimeoutMs / 1000),
-            code: 'OMS_NOT_ACKNOWLEDGED',
-          };
-          await this.failed(record, notAcknowledged, {});
-        } else {
-          await store.remove(record.id); // no failure reported in time: delivered
-        }
+        await this.exclusive(listed.id, async () => {
+          // An outcome may have been handled while this record waited for its turn.
+          const record = await store.get(listed.id);
+          if (record && record.dueAt <= this.now() && !isClosing()) await this.dueNow(record);
+        });
       }
       if (due.length < BATCH) return;
+    }
+  }
+
+  private async dueNow(record: RetryRecord): Promise<void> {
+    const { store, policy, requireAck, ackTimeoutMs, text } = this.o;
+    if (record.state === 'waiting') {
+      if (policy.attempts > 0 && record.attempt >= policy.attempts) {
+        // Resumed after a restart with no attempt left: give up instead of going over the limit.
+        this.exhausted++;
+        await this.giveUp({
+          ...record,
+          lastFailureAt: this.now(),
+          lastError: {
+            ...(record.lastError ?? { message: text.notAcknowledged(ackTimeoutMs / 1000) }),
+            gaveUp: 'attempts-exhausted',
+            explanation: text.cutShort(record.attempt, policy.attempts),
+          },
+        });
+      } else await this.resend(record);
+    } else if (record.state === 'exhausted') {
+      await this.giveUp(record); // not parked yet: a crash or a slow dead-letter node
+    } else if (requireAck) {
+      const notAcknowledged = {
+        message: text.notAcknowledged(ackTimeoutMs / 1000),
+        code: 'OMS_NOT_ACKNOWLEDGED',
+      };
+      await this.failed(record, notAcknowledged, {});
+    } else {
+      await store.remove(record.id); // no failure reported in time: delivered
     }
   }
 

@@ -94,8 +94,10 @@ export = function register(RED: NodeAPI): void {
           onGiveUp: (order, explanation) => node.warn(t('log.exhausted', { order, explanation })),
         })
       : undefined;
-    // Inputs and timer runs one after another, so a record is never handled twice at once.
+    // Start-up and timer runs one after another. Inputs run concurrently once started (DurableRetry
+    // takes turns per record), so one slow commit does not hold up every other order.
     let chain: Promise<void> = Promise.resolve();
+    const receiving = new Set<Promise<void>>();
     const serial = (work: () => Promise<void>): Promise<void> => {
       const run = chain.then(work);
       chain = run.catch(() => undefined);
@@ -127,15 +129,29 @@ export = function register(RED: NodeAPI): void {
     }
 
     /** Sets the one timer to the next due time. */
+    /** When the timer fires; undefined when none is set. */
+    let timerAt: number | undefined;
+
+    /** Sets the one timer to `at`, unless it is set to fire earlier already. */
+    function armAt(at: number): void {
+      if (closing || (timer && timerAt !== undefined && timerAt <= at)) return;
+      if (timer) clearTimeout(timer);
+      timerAt = at;
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          timerAt = undefined;
+          serial(pumpAndShow).catch((err: Error) => node.error(err.message));
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
+      );
+    }
+
+    /** Sets the timer to the store's next due time. */
     async function arm(): Promise<void> {
       if (!queue || closing) return;
-      if (timer) clearTimeout(timer);
       const next = await queue.nextDueAt();
-      if (next === undefined) return;
-      timer = setTimeout(
-        () => serial(pumpAndShow).catch((err: Error) => node.error(err.message)),
-        Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())),
-      );
+      if (next !== undefined) armAt(next);
     }
 
     async function pumpAndShow(): Promise<void> {
@@ -145,15 +161,22 @@ export = function register(RED: NodeAPI): void {
     }
 
     async function receive(msg: Record<string, unknown>): Promise<void> {
-      await queue?.receive(msg);
+      if (!queue) return;
+      const fresh = queue.isNew(msg);
+      const arrived = Date.now();
+      await queue.receive(msg);
       showStatus();
-      await arm();
+      // A new record is due for its outcome after the timeout (no need to ask the store); after
+      // an outcome the next due time is the store's (a retry may be due soon).
+      if (fresh) armAt(arrived + ackTimeoutMs);
+      else await arm();
     }
 
+    let started: Promise<void> = Promise.resolve();
     if (!queue) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
     } else {
-      serial(async () => {
+      started = serial(async () => {
         const released = await queue.start();
         if (released > 0) node.log(t('log.resumed', { count: released }));
         await pumpAndShow();
@@ -165,9 +188,20 @@ export = function register(RED: NodeAPI): void {
         done(new StoreUnavailableError(t('status.noStore')));
         return;
       }
-      serial(() => receive(msg as unknown as Record<string, unknown>)).then(
-        () => done(),
-        (err: Error) => done(err),
+      // Records left in flight by the last run are released first: a new one must not be among them.
+      const run = started
+        .catch(() => undefined)
+        .then(() => receive(msg as unknown as Record<string, unknown>));
+      receiving.add(run);
+      run.then(
+        () => {
+          receiving.delete(run);
+          done();
+        },
+        (err: Error) => {
+          receiving.delete(run);
+          done(err);
+        },
       );
     });
 
@@ -175,7 +209,7 @@ export = function register(RED: NodeAPI): void {
       closing = true;
       status.stop();
       if (timer) clearTimeout(timer);
-      chain
+      Promise.allSettled([chain, ...receiving])
         .then(async () => {
           if (removed && lease) {
             const { inflight, waiting } = await lease.store.retries.counts(node.id);

@@ -63,7 +63,7 @@ export = function register(RED: NodeAPI): void {
       node.warn(t('errors.postcodes', { message: (err as Error).message }));
     }
     const cacheMs = Math.max(0, Number(config.cacheMinutes ?? 5)) * 60_000;
-    let cached: { at: number; locations: Location[] } | undefined;
+    let cached: { at: number; locations: Promise<Location[]> } | undefined;
     const counts = { planned: 0, partial: 0, backordered: 0 };
     const status = throttleStatus(node);
     node.on('close', () => status.stop());
@@ -79,8 +79,15 @@ export = function register(RED: NodeAPI): void {
         return result.data;
       }
       if (!account) throw new RouteError(t('errors.noSource'), 'OMS_BAD_INPUT');
-      if (!cached || Date.now() - cached.at > cacheMs)
-        cached = { at: Date.now(), locations: await fetchLocations(account.client) };
+      if (!cached || Date.now() - cached.at > cacheMs) {
+        // One fetch for every order that arrives while it runs; a failed one is not kept.
+        const fetching = fetchLocations(account.client);
+        const entry = { at: Date.now(), locations: fetching };
+        cached = entry;
+        fetching.catch(() => {
+          if (cached === entry) cached = undefined;
+        });
+      }
       return cached.locations;
     }
 

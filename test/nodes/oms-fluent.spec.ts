@@ -85,6 +85,28 @@ describe(`oms-route and oms-fluent-allocate nodes (Node-RED ${nodeRedVersion})`,
     assert.equal(explained.strategy, 'One warehouse');
   });
 
+  it('asks Fluent for the locations once for orders that arrive together, then uses its cache', async () => {
+    const a = account();
+    await helper.load(
+      nodes(),
+      [
+        { id: 't1', type: 'tab' },
+        a.flow,
+        { id: 'route', z: 't1', type: 'oms-route', account: 'account', routing, wires: [['plan'], ['plan']] },
+        { id: 'plan', z: 't1', type: 'helper' },
+      ],
+      a.creds,
+    );
+    const routed = collect('plan', 30);
+    for (let n = 1; n <= 30; n++) {
+      const order = generateOrder(n, 3);
+      helper.getNode('route').receive({ payload: order, oms: { orderRef: order.orderRef } });
+    }
+    assert.equal((await routed).length, 30);
+    const asked = fluent.log().filter((e) => e.operationName === 'locations').length;
+    assert.equal(asked, 1, `${asked} locations queries for 30 orders`);
+  });
+
   it('backorders, with the reason, what no strategy can source from the inventory in the message', async () => {
     const flow: FlowNode[] = [
       { id: 't1', type: 'tab' },

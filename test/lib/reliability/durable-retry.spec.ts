@@ -58,6 +58,29 @@ describe('DurableRetry (the oms-retry queue)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('takes concurrent messages at once, and the outcomes and timer of one record one at a time', async () => {
+    const queue = make();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => queue.receive({ payload: i, oms: { orderRef: `R${i}` } })),
+    );
+    assert.equal(sent.length, 20);
+    assert.equal(new Set(sent.map((m) => marker(m).id)).size, 20);
+    // The acknowledgement of R0 and the timer that finds it overdue arrive together.
+    clock += 31_000;
+    const acked = sent[0];
+    await Promise.all([queue.receive({ ...acked, statusCode: 200 }), queue.pump()]);
+    const r0 = await store.retries.get(marker(acked).id);
+    // Either the acknowledgement came first (R0 gone) or the timer did (R0 resent as attempt 2,
+    // and the acknowledgement of attempt 1 ignored as stale): never both, never an error.
+    const resentR0 = sent.slice(20).filter((m) => marker(m).id === marker(acked).id);
+    if (r0) {
+      assert.equal(r0.attempt, 2);
+      assert.equal(resentR0.length, 1);
+    } else assert.equal(resentR0.length, 0);
+    // The 19 others were overdue too: each failed once and waits for its retry.
+    assert.equal((await store.retries.counts('q')).waiting, 19);
+  });
+
   it('resends the original message after the backoff, and forgets it once acknowledged', async () => {
     const queue = make();
     await queue.receive({ payload: { n: 1 }, oms: { orderRef: 'A' } });
