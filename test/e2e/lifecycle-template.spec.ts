@@ -4,7 +4,7 @@
 // few refs refused by Fluent for good. Every order must end Allocated, Backordered or parked as a
 // dead letter with its reason, and none may be created twice in Fluent.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import fluentAccountNode from '../../nodes/oms-fluent-account/oms-fluent-account';
@@ -15,9 +15,9 @@ import sftpServerNode from '../../nodes/oms-sftp-server/oms-sftp-server';
 import { generateOrder } from '../../lib/sfcc/generate';
 import { startFluentSandbox, type FluentSandbox } from '../../sandbox/fluent/server';
 import { startSftpServer, type SftpSandbox } from '../../sandbox/sftp-server';
-import { repoRoot } from '../helpers/paths';
+import { currentTemplate } from '../helpers/templates';
 import { coreNode, helper } from '../helpers/runtime';
-import { eachWithRuntime, omsNodes, until, type FlowNode, type TestDir } from '../helpers/oms-runtime';
+import { eachWithRuntime, omsNodes, until, type TestDir } from '../helpers/oms-runtime';
 import { exportXml, range, refOf, tally, twice } from '../helpers/sftp-flow';
 
 const ORDERS = 500;
@@ -43,16 +43,6 @@ interface LetterRow {
   node: string;
   code: string | null;
   message: string;
-}
-
-function template(): FlowNode[] {
-  const dir = path.join(repoRoot, 'flows', 'order-lifecycle');
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
-    current: string;
-    versions: Array<{ version: string; file: string }>;
-  };
-  const file = manifest.versions.find((v) => v.version === manifest.current)?.file ?? '';
-  return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as FlowNode[];
 }
 
 /** What the store says, read-only beside the running runtime (WAL allows a reader). */
@@ -159,7 +149,7 @@ describe('template order-lifecycle against the SFTP and Fluent sandboxes', funct
         coreNode('function/10-switch.js'),
         coreNode('function/15-change.js'),
       ],
-      template(),
+      currentTemplate('order-lifecycle'),
       credentials,
     );
     // How often route and allocate were given each order: more than once means oms-retry resent it.
