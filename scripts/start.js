@@ -87,7 +87,13 @@ function sampleFile() {
 }
 
 /** The templates deployed by `npm start`, one tab each, in this order. */
-const STARTER_TEMPLATES = ['sfcc-import', 'retry-dead-letter', 'order-lifecycle', 'sourcing-rules', 'sftp-out'];
+const STARTER_TEMPLATES = [
+  'sfcc-import',
+  'retry-dead-letter',
+  'order-lifecycle',
+  'sourcing-rules',
+  'sftp-out',
+];
 
 /**
  * The starter templates' current versions as Node-RED's flow file, unless the analyst already has
