@@ -26,6 +26,8 @@ import { importFile } from '../lib/sfcc/import';
 import { HttpClient } from '../lib/transport/http';
 import { startFluentSandbox, type FluentSandbox } from '../sandbox/fluent/server';
 import { startSftpServer } from '../sandbox/sftp-server';
+import { freePort } from '../test/helpers/started-runtime';
+import { currentTemplate, templateCredentials } from '../test/helpers/templates';
 
 const ORDERS = Number(process.env.BENCH_LIFECYCLE_ORDERS ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -164,14 +166,9 @@ const SETTINGS = `module.exports = {
 
 /** The current template as shipped, polling every second instead of every ten. */
 function templateFlows(): unknown[] {
-  const folder = path.join(root, 'flows', 'order-lifecycle');
-  const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as {
-    current: string;
-    versions: Array<{ version: string; file: string }>;
-  };
-  const file = manifest.versions.find((v) => v.version === manifest.current)?.file ?? '';
-  const nodes = JSON.parse(readFileSync(path.join(folder, file), 'utf8')) as Array<Record<string, unknown>>;
-  return nodes.map((n) => (n.type === 'oms-sftp-in' ? { ...n, interval: '1' } : n));
+  return currentTemplate('order-lifecycle').map((n) =>
+    n.type === 'oms-sftp-in' ? { ...n, interval: '1' } : n,
+  );
 }
 
 /** VmHWM of a live process: its peak resident set so far, in MiB. */
@@ -209,17 +206,10 @@ async function templatePass(fluent: FluentSandbox, runDir: string, port: number)
   linkPack(userDir);
   writeFileSync(path.join(userDir, 'settings.js'), SETTINGS);
   writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(templateFlows()));
+  // Credentials as npm start writes them (unencrypted here: credentialSecret is false).
   writeFileSync(
     path.join(userDir, 'flows_cred.json'),
-    JSON.stringify({
-      'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' },
-      'oms-tpl-fluent-account': {
-        clientId: '${OMS_FLUENT_CLIENT_ID}',
-        clientSecret: '${OMS_FLUENT_CLIENT_SECRET}',
-        username: '${OMS_FLUENT_USERNAME}',
-        password: '${OMS_FLUENT_PASSWORD}',
-      },
-    }),
+    JSON.stringify(templateCredentials('order-lifecycle')),
   );
   const red = require.resolve('node-red/red.js', { paths: [root] });
   let log = '';
@@ -303,20 +293,6 @@ async function templatePass(fluent: FluentSandbox, runDir: string, port: number)
 
 async function freshFluent(): Promise<FluentSandbox> {
   return startFluentSandbox({ ...CREDENTIALS, faults: { latencyMs: LATENCY_MS } });
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 const median = (runs: Result[]): Result => [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];

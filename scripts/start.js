@@ -107,6 +107,7 @@ function writeFlows() {
   }
   const nodes = new Map();
   const names = [];
+  const credentials = {};
   for (const name of STARTER_TEMPLATES) {
     const dir = path.join(root, 'flows', name);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
@@ -116,20 +117,13 @@ function writeFlows() {
       if (!nodes.has(node.id)) nodes.set(node.id, node);
     }
     names.push(`${name}@${current.version}`);
+    Object.assign(credentials, manifest.credentialsFromEnv);
   }
   fs.writeFileSync(file, JSON.stringify([...nodes.values()], null, 2));
   say(`wrote .node-red/flows.json from templates ${names.join(', ')}`);
-  // Templates carry no credentials: the sandbox SFTP password is an environment variable the
-  // credential names, encrypted into flows_cred.json the way Node-RED does it.
-  writeCredentials({
-    'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' },
-    'oms-tpl-fluent-account': {
-      clientId: '${OMS_FLUENT_CLIENT_ID}',
-      clientSecret: '${OMS_FLUENT_CLIENT_SECRET}',
-      username: '${OMS_FLUENT_USERNAME}',
-      password: '${OMS_FLUENT_PASSWORD}',
-    },
-  });
+  // Templates carry no credentials: their manifests name the environment variables that hold
+  // them (the sandbox's), encrypted into flows_cred.json the way Node-RED does it.
+  writeCredentials(credentials);
 }
 
 /** flows_cred.json as Node-RED writes it: aes-256-ctr, key sha256(credentialSecret), iv in front. */

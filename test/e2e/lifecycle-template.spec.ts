@@ -15,7 +15,7 @@ import sftpServerNode from '../../nodes/oms-sftp-server/oms-sftp-server';
 import { generateOrder } from '../../lib/sfcc/generate';
 import { startFluentSandbox, type FluentSandbox } from '../../sandbox/fluent/server';
 import { startSftpServer, type SftpSandbox } from '../../sandbox/sftp-server';
-import { currentTemplate } from '../helpers/templates';
+import { currentTemplate, templateCredentials } from '../helpers/templates';
 import { coreNode, helper } from '../helpers/runtime';
 import { eachWithRuntime, omsNodes, until, type TestDir } from '../helpers/oms-runtime';
 import { exportXml, range, refOf, tally, twice } from '../helpers/sftp-flow';
@@ -118,16 +118,8 @@ describe('template order-lifecycle against the SFTP and Fluent sandboxes', funct
   });
 
   it('500 orders, 20 % transient Fluent faults: each Allocated, Backordered or parked; none created twice', async () => {
-    // Credentials as npm start writes them: environment variables the credentials name.
-    const credentials = {
-      'oms-tpl-sftp-server': { password: '${OMS_SFTP_PASSWORD}' },
-      'oms-tpl-fluent-account': {
-        clientId: '${OMS_FLUENT_CLIENT_ID}',
-        clientSecret: '${OMS_FLUENT_CLIENT_SECRET}',
-        username: '${OMS_FLUENT_USERNAME}',
-        password: '${OMS_FLUENT_PASSWORD}',
-      },
-    };
+    // Credentials as npm start writes them: environment variables the manifest names.
+    const credentials = templateCredentials('order-lifecycle');
     // The helper loads catch/status/complete itself once per node of those types, and a second
     // Complete node then fails with "complete already registered": load them ourselves, once.
     const internals = helper as unknown as { _nodeModules: Record<string, unknown> };
