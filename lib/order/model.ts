@@ -148,6 +148,8 @@ export const OrderSchema = z.object({
   taxation: z.enum(['net', 'gross']).optional(),
   locale: text.optional(),
   channel: text.optional(),
+  /** The shopper's IP address as SFCC recorded it (PII: fraud velocity keys hash it). */
+  remoteHost: text.optional(),
   status: StatusSchema,
   customer: CustomerSchema,
   lines: z.array(LineSchema),

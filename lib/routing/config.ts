@@ -2,6 +2,9 @@
 // tie-breakers, max split and a fallback (after Fluent Responsive Sourcing), safety-stock buffers
 // (after HotWax's brokering safety stock). docs/routing.md explains every field.
 import { z } from 'zod';
+import { parseJsonConfig, pathText, type ConfigError } from '../config/parse';
+
+export type { ConfigError } from '../config/parse';
 
 /** The largest maxSplit accepted: the set search grows as C(locations, maxSplit). */
 export const MAX_SPLIT_LIMIT = 10;
@@ -189,49 +192,12 @@ export type Strategy = z.infer<typeof StrategySchema>;
 export type Buffers = z.infer<typeof BuffersSchema>;
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
 
-/** One problem in a config: where (`strategies[0].criteria[1].max`) and what is wrong. */
-export interface ConfigError {
-  path: string;
-  message: string;
-}
-
-function pathText(segments: readonly PropertyKey[]): string {
-  let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
-  return out;
-}
-
 /**
  * Validates a routing config (an object, or its JSON text as the editor's JSON field holds it).
  * Every problem comes back with a path the editor can point at; nothing is defaulted silently.
  */
 export function parseRoutingConfig(json: unknown): { config: RoutingConfig } | { errors: ConfigError[] } {
-  let input = json;
-  if (typeof json === 'string') {
-    try {
-      input = JSON.parse(json);
-    } catch (err) {
-      return { errors: [{ path: '', message: `not valid JSON: ${(err as Error).message}` }] };
-    }
-  }
-  const parsed = RoutingConfigSchema.safeParse(input, { reportInput: true });
-  if (parsed.success) return { config: parsed.data };
-  const errors: ConfigError[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        errors.push({ path: pathText([...issue.path, key]), message: `unknown field "${key}"` });
-      }
-      continue;
-    }
-    let message = issue.message;
-    if (issue.input === undefined && issue.code === 'invalid_type') message = 'is required';
-    if (issue.input === undefined && issue.code === 'invalid_union') {
-      message = 'discriminator' in issue ? `is required and ${message}` : 'is required';
-    }
-    errors.push({ path: pathText(issue.path), message });
-  }
-  return { errors };
+  return parseJsonConfig(RoutingConfigSchema, json);
 }
 
 /**

@@ -162,6 +162,12 @@ const MARKETS: Market[] = [
   },
 ];
 
+/** Documentation ranges (RFC 5737); every seventh order comes from the host of the one before. */
+function remoteHostOf(n: number): string {
+  const host = n % 7 === 0 ? n - 1 : n;
+  return `${['192.0.2', '198.51.100', '203.0.113'][host % 3]}.${1 + (host % 250)}`;
+}
+
 /** Catalogue prices in major units x100 (cents); JPY prices are derived as whole yen. */
 const CATALOGUE: Array<[string, string, number]> = [
   ['701643632930', 'Flat Front Pant', 9900],
@@ -405,6 +411,7 @@ export function generateOrder(n: number, seed = 42): Order {
     taxation: market.taxation,
     locale: market.locale,
     channel: 'Storefront',
+    remoteHost: remoteHostOf(n),
     status: {
       order: chance(0.8) ? 'NEW' : 'OPEN',
       shipping: 'NOT_SHIPPED',

@@ -276,6 +276,7 @@ export function mapJsonOrder(input: Json, format: JsonFormat): MappedOrder {
     taxation,
     locale: str(doc.customerLocale),
     channel: channel(doc.channelType),
+    remoteHost: str(doc.remoteHost),
     status: {
       order: upper(doc.status),
       shipping: upper(doc.shippingStatus),

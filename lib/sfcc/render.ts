@@ -252,7 +252,7 @@ export function renderOrderXml(order: Order): string {
     w.close('payment');
   }
   w.close('payments');
-  w.el('remoteHost', '127.0.0.1');
+  w.el('remoteHost', order.remoteHost);
   w.custom(order.customAttributes);
   w.close('order');
   return w.out;
@@ -420,7 +420,7 @@ export function renderScapiOrder(order: Order): Json {
     adjustedShippingTotalTax: num(t.adjustedShip.tax),
     taxTotal: num(order.totals.tax),
     orderTotal: num(order.totals.grandTotal),
-    remoteHost: '127.0.0.1',
+    remoteHost: order.remoteHost,
     ...customJson(order.customAttributes),
   };
 }

@@ -255,6 +255,7 @@ export function mapXmlOrder(el: XmlElement): MappedOrder {
     taxation,
     locale: textOf(el, 'customer-locale'),
     channel: textOf(el, 'channel-type'),
+    remoteHost: textOf(el, 'remoteHost'),
     status: {
       order: textOf(status, 'order-status')?.toUpperCase(),
       shipping: textOf(status, 'shipping-status')?.toUpperCase(),

@@ -108,6 +108,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dead_letters_order ON dead_letters (order_ref);
     `,
   },
+  {
+    version: 2,
+    description: 'fraud velocity history and fraud holds',
+    sql: `
+      CREATE TABLE fraud_events (
+        key        TEXT NOT NULL,
+        order_ref  TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        amount     INTEGER NOT NULL,
+        currency   TEXT NOT NULL,
+        PRIMARY KEY (key, order_ref)
+      );
+      CREATE INDEX fraud_events_window ON fraud_events (key, at);
+
+      CREATE TABLE holds (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        node_id        TEXT NOT NULL,
+        order_ref      TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('held', 'accepted', 'rejected')),
+        score          REAL NOT NULL,
+        reasons        TEXT NOT NULL,
+        provider       TEXT,
+        provider_ref   TEXT,
+        template       TEXT,
+        correlation_id TEXT,
+        created_at     INTEGER NOT NULL,
+        decided_at     INTEGER,
+        decided_by     TEXT,
+        reason         TEXT,
+        message        TEXT NOT NULL
+      );
+      CREATE INDEX holds_status ON holds (status, created_at);
+      CREATE INDEX holds_order ON holds (order_ref);
+      CREATE INDEX holds_provider_ref ON holds (provider_ref);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -6,12 +6,16 @@ import { dirname, resolve } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { GroupCommit, type Write } from './group-commit';
+import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
+import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
 import type {
   AuditEntry,
   DeadLetter,
   DeadLetterFilter,
   DeadLetters,
   ErrorInfo,
+  FraudHistory,
+  Holds,
   Ledger,
   LedgerReceipt,
   LedgerVerdict,
@@ -50,12 +54,6 @@ export interface SqliteStoreOptions {
 }
 
 type Db = SqlDatabase;
-type Row = Record<string, unknown>;
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const json = (v: unknown): unknown => (typeof v === 'string' ? (JSON.parse(v) as unknown) : undefined);
-const jsonOrNull = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 /** Opens (creating or migrating) the store file. Throws StoreError with a code on failure. */
 export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
@@ -112,6 +110,8 @@ class SqliteStore implements OmsStore {
   readonly orders: Orders;
   readonly retries: RetryQueue;
   readonly deadLetters: DeadLetters;
+  readonly fraud: FraudHistory;
+  readonly holds: Holds;
   private closed = false;
   readonly group: GroupCommit;
 
@@ -126,6 +126,9 @@ class SqliteStore implements OmsStore {
     this.ledger = new SqliteLedger(db, write, randomUUID());
     this.retries = new SqliteRetries(db, write);
     this.deadLetters = new SqliteDeadLetters(db, write, this.orders as SqliteOrders);
+    this.fraud = new SqliteFraudHistory(db, write);
+    const orders = this.orders as SqliteOrders;
+    this.holds = new SqliteHolds(db, write, (entry) => orders.appendSync(entry));
   }
 
   async close(): Promise<void> {
@@ -557,7 +560,7 @@ function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[]
     params.push(filter.until);
   }
   if (filter.text) {
-    const like = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = likePattern(filter.text);
     parts.push(
       `(lower(coalesce(order_ref, '')) LIKE ? ESCAPE '\\' OR lower(coalesce(error_code, '')) LIKE ? ESCAPE '\\'
         OR lower(error_message) LIKE ? ESCAPE '\\')`,

@@ -61,7 +61,7 @@ export interface AuditEntry {
   orderRef: string;
   at: number;
   /** 'transition' moved the order; 'refused' was an illegal move; others record operator actions. */
-  kind: 'transition' | 'refused' | 'dead-letter' | 'replay' | 'discard' | 'note';
+  kind: 'transition' | 'refused' | 'dead-letter' | 'replay' | 'discard' | 'note' | 'hold' | 'decision';
   from?: string;
   to?: string;
   event?: string;
@@ -233,6 +233,88 @@ export interface DeadLetters {
   purge(before: number): Promise<number>;
 }
 
+/** One order's part in a fraud velocity counter: whose (a hashed key), when and how much. */
+export interface VelocityEvent {
+  key: string;
+  orderRef: string;
+  at: number;
+  amount: number;
+  currency: string;
+}
+
+/** The history the fraud rules count in: velocity windows and returning customers. */
+export interface FraudHistory {
+  /** Adds events; an order's event for a key is kept once (the first time counts). */
+  record(events: readonly VelocityEvent[]): Promise<void>;
+  /** Orders other than `exceptOrderRef` with this key since `since`, and their total in `currency`. */
+  count(
+    key: string,
+    since: number,
+    currency: string,
+    exceptOrderRef: string,
+  ): Promise<{ orders: number; amount: number }>;
+  /** Whether an order other than `exceptOrderRef` ever had this key. */
+  seen(key: string, exceptOrderRef: string): Promise<boolean>;
+  /** Deletes events older than `before`; returns how many. */
+  purge(before: number): Promise<number>;
+}
+
+export type HoldStatus = 'held' | 'accepted' | 'rejected';
+
+/** An order held for a fraud review, until a provider's webhook or an analyst decides. */
+export interface Hold {
+  id: number;
+  /** The oms-fraud-check node that holds it (and sends it on when decided). */
+  nodeId: string;
+  orderRef: string;
+  status: HoldStatus;
+  score: number;
+  /** The rules that fired and the provider's reasons (as the node shows them). */
+  reasons: unknown;
+  provider?: string;
+  providerRef?: string;
+  template?: string;
+  correlationId?: string;
+  createdAt: number;
+  decidedAt?: number;
+  decidedBy?: string;
+  reason?: string;
+  /** The held message (encodeMessage); only in get(), not in list(). */
+  message?: string;
+}
+
+export type NewHold = Omit<Hold, 'id' | 'status' | 'decidedAt' | 'decidedBy' | 'reason' | 'message'> & {
+  message: string;
+};
+
+export interface HoldFilter {
+  nodeId?: string;
+  orderRef?: string;
+  status?: HoldStatus | 'all';
+  /** Case-insensitive match in the order ref or the reasons. */
+  text?: string;
+}
+
+export interface Holds {
+  /** Holds an order; one the same node holds already is updated, not held twice. Audited. */
+  add(entry: NewHold): Promise<Hold>;
+  get(id: number): Promise<Hold | undefined>;
+  /** The held (undecided) hold with this provider reference, if any. */
+  heldByProviderRef(providerRef: string): Promise<Hold | undefined>;
+  list(filter: HoldFilter, page: { offset: number; limit: number }): Promise<Page<Hold>>;
+  /**
+   * Held → accepted or rejected, audited with who and why; undefined when it was not held (a
+   * second decision, from a webhook and an analyst at once, finds it decided).
+   */
+  decide(
+    id: number,
+    decision: 'accepted' | 'rejected',
+    at: number,
+    by: string,
+    reason?: string,
+  ): Promise<Hold | undefined>;
+}
+
 export interface OmsStore {
   readonly location: string;
   /** What holds the data, for logs: 'better-sqlite3', 'node:sqlite', later e.g. 'postgresql'. */
@@ -241,5 +323,7 @@ export interface OmsStore {
   readonly orders: Orders;
   readonly retries: RetryQueue;
   readonly deadLetters: DeadLetters;
+  readonly fraud: FraudHistory;
+  readonly holds: Holds;
   close(): Promise<void>;
 }

@@ -311,6 +311,72 @@ describe(`SQLite store (${process.env.OMS_SQLITE_DRIVER ?? 'first driver that lo
     });
   });
 
+  describe('fraud holds', () => {
+    const hold = (orderRef: string, createdAt: number, providerRef?: string) => ({
+      nodeId: 'fraud1',
+      orderRef,
+      score: 60,
+      reasons: [{ rule: 'High value', reason: 'order total 2000.00 EUR is at or above 1000.00 EUR' }],
+      provider: providerRef ? 'sandbox' : undefined,
+      providerRef,
+      template: 'order-lifecycle@1.1.0',
+      correlationId: `c-${orderRef}`,
+      createdAt,
+      message: encodeMessage({ payload: { orderRef }, oms: { orderRef } }),
+    });
+
+    it('holds an order once per node, lists held ones, finds one by provider reference', async () => {
+      const store = openStore();
+      const first = await store.holds.add(hold('H1', 1000, 'sig-1'));
+      const again = await store.holds.add({ ...hold('H1', 2000, 'sig-2'), score: 80 });
+      assert.equal(again.id, first.id, 'held again by the same node: the same hold, updated');
+      assert.equal(again.score, 80);
+      assert.equal(again.providerRef, 'sig-2');
+      await store.holds.add(hold('H2', 3000));
+      const page = await store.holds.list({}, { offset: 0, limit: 10 });
+      assert.deepEqual(
+        page.items.map((h) => [h.orderRef, h.status, h.message]),
+        [
+          ['H2', 'held', undefined],
+          ['H1', 'held', undefined],
+        ],
+      );
+      assert.equal((await store.holds.list({ text: 'high VALUE' }, { offset: 0, limit: 10 })).total, 2);
+      assert.equal((await store.holds.heldByProviderRef('sig-2'))?.orderRef, 'H1');
+      assert.equal(await store.holds.heldByProviderRef('sig-1'), undefined);
+      const trail = await store.orders.trail('H1');
+      assert.deepEqual(
+        trail.map((e) => e.kind),
+        ['hold'],
+        'one hold in the trail',
+      );
+    });
+
+    it('decides a held order once, audited with who and why', async () => {
+      const store = openStore();
+      const { id } = await store.holds.add(hold('H3', 1000, 'sig-3'));
+      const [a, b] = await Promise.all([
+        store.holds.decide(id, 'accepted', 5000, 'webhook:sandbox'),
+        store.holds.decide(id, 'rejected', 5001, 'analyst:anna', 'looks stolen'),
+      ]);
+      assert.equal(a?.status, 'accepted');
+      assert.equal(b, undefined, 'the second decision finds it decided');
+      assert.equal(await store.holds.heldByProviderRef('sig-3'), undefined);
+      assert.equal((await store.holds.list({ status: 'accepted' }, { offset: 0, limit: 10 })).total, 1);
+      const decided = await store.holds.get(id);
+      assert.equal(decided?.decidedBy, 'webhook:sandbox');
+      assert.ok(decided?.message, 'the held message is kept');
+      const trail = await store.orders.trail('H3');
+      assert.deepEqual(
+        trail.map((e) => [e.kind, (e.detail as { decision?: string } | undefined)?.decision]),
+        [
+          ['hold', undefined],
+          ['decision', 'accepted'],
+        ],
+      );
+    });
+  });
+
   describe('dead letters', () => {
     const letter = (orderRef: string, code: string, createdAt: number, nodeId = 'dl1') => ({
       nodeId,

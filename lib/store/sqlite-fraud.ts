@@ -1,0 +1,223 @@
+// The fraud parts of the SQLite store: the velocity history and the holds (docs/store.md).
+import type { SqlDatabase } from './driver';
+import type { Write } from './group-commit';
+import { json, jsonOrNull, likePattern, num, str, withOptional, type Row } from './rows';
+import type {
+  FraudHistory,
+  Hold,
+  HoldFilter,
+  Holds,
+  NewAuditEntry,
+  NewHold,
+  Page,
+  VelocityEvent,
+} from './types';
+
+export class SqliteFraudHistory implements FraudHistory {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly write: Write,
+  ) {}
+
+  async record(events: readonly VelocityEvent[]): Promise<void> {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO fraud_events (key, order_ref, at, amount, currency) VALUES (?, ?, ?, ?, ?)',
+    );
+    await this.write(() => {
+      for (const e of events) insert.run(e.key, e.orderRef, e.at, e.amount, e.currency);
+    });
+  }
+
+  async count(
+    key: string,
+    since: number,
+    currency: string,
+    exceptOrderRef: string,
+  ): Promise<{ orders: number; amount: number }> {
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS n, coalesce(sum(CASE WHEN currency = ? THEN amount ELSE 0 END), 0) AS v
+         FROM fraud_events WHERE key = ? AND at >= ? AND order_ref != ?`,
+      )
+      .get(currency, key, since, exceptOrderRef) as Row;
+    return { orders: Number(row.n), amount: Number(row.v) };
+  }
+
+  async seen(key: string, exceptOrderRef: string): Promise<boolean> {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM fraud_events WHERE key = ? AND order_ref != ? LIMIT 1')
+        .get(key, exceptOrderRef) !== undefined
+    );
+  }
+
+  async purge(before: number): Promise<number> {
+    const info = await this.write(() => this.db.prepare('DELETE FROM fraud_events WHERE at < ?').run(before));
+    return Number(info.changes);
+  }
+}
+
+function toHold(row: Row, withMessage: boolean): Hold {
+  return withOptional<Hold>(
+    {
+      id: Number(row.id),
+      nodeId: String(row.node_id),
+      orderRef: String(row.order_ref),
+      status: String(row.status) as Hold['status'],
+      score: Number(row.score),
+      reasons: json(row.reasons),
+      createdAt: Number(row.created_at),
+    },
+    {
+      provider: str(row.provider),
+      providerRef: str(row.provider_ref),
+      template: str(row.template),
+      correlationId: str(row.correlation_id),
+      decidedAt: num(row.decided_at),
+      decidedBy: str(row.decided_by),
+      reason: str(row.reason),
+      message: withMessage ? str(row.message) : undefined,
+    },
+  );
+}
+
+export class SqliteHolds implements Holds {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly write: Write,
+    /** Appends to the audit trail inside the caller's write. */
+    private readonly audit: (entry: NewAuditEntry) => void,
+  ) {}
+
+  async add(entry: NewHold): Promise<Hold> {
+    const { db } = this;
+    return this.write((): Hold => {
+      const held = db
+        .prepare(`SELECT id FROM holds WHERE node_id = ? AND order_ref = ? AND status = 'held'`)
+        .get(entry.nodeId, entry.orderRef) as Row | undefined;
+      let id: number;
+      if (held) {
+        id = Number(held.id);
+        db.prepare(
+          `UPDATE holds SET score = ?, reasons = ?, provider = ?, provider_ref = ?, message = ? WHERE id = ?`,
+        ).run(
+          entry.score,
+          jsonOrNull(entry.reasons) ?? 'null',
+          entry.provider ?? null,
+          entry.providerRef ?? null,
+          entry.message,
+          id,
+        );
+      } else {
+        id = Number(
+          db
+            .prepare(
+              `INSERT INTO holds (node_id, order_ref, status, score, reasons, provider, provider_ref, template,
+                 correlation_id, created_at, message) VALUES (?, ?, 'held', ?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              entry.nodeId,
+              entry.orderRef,
+              entry.score,
+              jsonOrNull(entry.reasons) ?? 'null',
+              entry.provider ?? null,
+              entry.providerRef ?? null,
+              entry.template ?? null,
+              entry.correlationId ?? null,
+              entry.createdAt,
+              entry.message,
+            ).lastInsertRowid,
+        );
+        this.audit({
+          orderRef: entry.orderRef,
+          at: entry.createdAt,
+          kind: 'hold',
+          nodeId: entry.nodeId,
+          template: entry.template,
+          correlationId: entry.correlationId,
+          detail: {
+            holdId: id,
+            score: entry.score,
+            provider: entry.provider,
+            providerRef: entry.providerRef,
+          },
+        });
+      }
+      return toHold(db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row, true);
+    });
+  }
+
+  async get(id: number): Promise<Hold | undefined> {
+    const row = this.db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row | undefined;
+    return row ? toHold(row, true) : undefined;
+  }
+
+  async heldByProviderRef(providerRef: string): Promise<Hold | undefined> {
+    const row = this.db
+      .prepare(`SELECT * FROM holds WHERE provider_ref = ? AND status = 'held' ORDER BY id LIMIT 1`)
+      .get(providerRef) as Row | undefined;
+    return row ? toHold(row, true) : undefined;
+  }
+
+  async list(filter: HoldFilter, page: { offset: number; limit: number }): Promise<Page<Hold>> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const status = filter.status ?? 'held';
+    if (status !== 'all') {
+      parts.push('status = ?');
+      params.push(status);
+    }
+    if (filter.nodeId) {
+      parts.push('node_id = ?');
+      params.push(filter.nodeId);
+    }
+    if (filter.orderRef) {
+      parts.push('order_ref = ?');
+      params.push(filter.orderRef);
+    }
+    if (filter.text) {
+      const like = likePattern(filter.text);
+      parts.push(`(lower(order_ref) LIKE ? ESCAPE '\\' OR lower(reasons) LIKE ? ESCAPE '\\')`);
+      params.push(like, like);
+    }
+    const where = parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '';
+    const total = Number(
+      (this.db.prepare(`SELECT count(*) AS n FROM holds ${where}`).get(...params) as Row).n,
+    );
+    const rows = this.db
+      .prepare(`SELECT * FROM holds ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all(...params, page.limit, page.offset) as Row[];
+    return { items: rows.map((r) => toHold(r, false)), total, offset: page.offset, limit: page.limit };
+  }
+
+  async decide(
+    id: number,
+    decision: 'accepted' | 'rejected',
+    at: number,
+    by: string,
+    reason?: string,
+  ): Promise<Hold | undefined> {
+    const { db } = this;
+    return this.write((): Hold | undefined => {
+      const row = db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row | undefined;
+      if (!row || row.status !== 'held') return undefined;
+      db.prepare('UPDATE holds SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ?').run(
+        decision,
+        at,
+        by,
+        reason ?? null,
+        id,
+      );
+      this.audit({
+        orderRef: String(row.order_ref),
+        at,
+        kind: 'decision',
+        nodeId: String(row.node_id),
+        template: str(row.template),
+        correlationId: str(row.correlation_id),
+        detail: { holdId: id, decision, by, ...(reason ? { reason } : {}) },
+      });
+      return toHold(db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row, true);
+    });
+  }
+}
