@@ -1,12 +1,15 @@
 // The sandbox peers `npm start` runs beside Node-RED: an SFTP server whose inbox receives a new
 // SFCC order export every few seconds, uploaded the way a producer does it (temporary name,
-// then rename). State (host key, password, next order number) lives in `dir`, so a restart
-// keeps the pinned fingerprint.
+// then rename), the Fluent API, a fraud screening provider (its decision webhooks go to
+// Node-RED) and an address validation service. State (host key, password, next order number)
+// lives in `dir`, so a restart keeps the pinned fingerprint.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeSampleExport } from '../lib/sfcc/export-file';
+import { SANDBOX_DEFAULT_API_KEY, startAddressSandbox } from './address/server';
 import { SANDBOX_DEFAULT_CREDENTIALS, startFluentSandbox, type FluentSandbox } from './fluent/server';
+import { FRAUD_SANDBOX_DEFAULT_CREDENTIALS, startFraudSandbox } from './fraud/server';
 import { generateSshKeyPair, startSftpServer, type SftpSandbox } from './sftp-server';
 
 export interface SandboxPeersOptions {
@@ -21,6 +24,8 @@ export interface SandboxPeersOptions {
   ordersPerFile?: number;
   /** Stop feeding when the inbox holds this many files (an idle Node-RED must not fill the disk). */
   maxWaiting?: number;
+  /** Where the fraud sandbox sends its decision webhooks (Node-RED's oms-fraud-provider path). */
+  fraudWebhookUrl?: string;
   log?: (text: string) => void;
 }
 
@@ -34,6 +39,8 @@ export interface SandboxPeers {
     username: string;
     password: string;
   };
+  fraud: { url: string; apiKey: string; webhookSecret: string };
+  address: { url: string; apiKey: string };
   stop(): Promise<void>;
 }
 
@@ -72,6 +79,15 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
     port: options.fluentPort ?? 0,
   });
 
+  // Decisions by the sandbox's rules: e-mails with +review are held and decided a few seconds
+  // later by a signed webhook, +reject refused; large orders reviewed.
+  const fraud = await startFraudSandbox({
+    ...FRAUD_SANDBOX_DEFAULT_CREDENTIALS,
+    webhookUrl: options.fraudWebhookUrl,
+    decisionDelayMs: 5_000,
+  });
+  const address = await startAddressSandbox({ apiKey: SANDBOX_DEFAULT_API_KEY });
+
   const counterFile = path.join(options.dir, 'next-order-number');
   const ordersPerFile = options.ordersPerFile ?? 25;
   let feeding = false;
@@ -108,9 +124,15 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
       root,
     },
     fluent: { url: fluent.url, retailerId: String(fluent.retailerId), ...SANDBOX_DEFAULT_CREDENTIALS },
+    fraud: {
+      url: fraud.url,
+      apiKey: FRAUD_SANDBOX_DEFAULT_CREDENTIALS.apiKey,
+      webhookSecret: FRAUD_SANDBOX_DEFAULT_CREDENTIALS.webhookSecret,
+    },
+    address: { url: address.url, apiKey: SANDBOX_DEFAULT_API_KEY },
     async stop() {
       if (timer) clearInterval(timer);
-      await Promise.all([server.close(), fluent.close()]);
+      await Promise.all([server.close(), fluent.close(), fraud.close(), address.close()]);
     },
   };
 }

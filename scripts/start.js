@@ -166,12 +166,14 @@ async function main() {
     dir: path.join(userDir, 'sandbox'),
     sftpPort: Number(process.env.OMS_SFTP_PORT) || 0,
     feedEveryMs: Number(process.env.OMS_SFTP_FEED_MS ?? 15000),
+    fraudWebhookUrl: `${editorUrl}/oms/fraud/webhook`,
     log: say,
   });
   say(
     `sandbox SFTP server: sftp://${peers.sftp.username}@127.0.0.1:${peers.sftp.port}/inbox (${peers.sftp.fingerprint})`,
   );
   say(`sandbox Fluent API: ${peers.fluent.url} (retailer ${peers.fluent.retailerId})`);
+  say(`sandbox fraud provider: ${peers.fraud.url}; sandbox address service: ${peers.address.url}`);
 
   const red = require.resolve('node-red/red.js', { paths: [root] });
   const child = spawn(process.execPath, [red, '--userDir', userDir], {
@@ -193,6 +195,11 @@ async function main() {
       OMS_FLUENT_CLIENT_SECRET: peers.fluent.clientSecret,
       OMS_FLUENT_USERNAME: peers.fluent.username,
       OMS_FLUENT_PASSWORD: peers.fluent.password,
+      OMS_FRAUD_URL: peers.fraud.url,
+      OMS_FRAUD_API_KEY: peers.fraud.apiKey,
+      OMS_FRAUD_WEBHOOK_SECRET: peers.fraud.webhookSecret,
+      OMS_ADDRESS_URL: peers.address.url,
+      OMS_ADDRESS_API_KEY: peers.address.apiKey,
     },
   });
   announceWhenUp(child);

@@ -17,6 +17,7 @@ interface StoreNodeDef extends NodeDef {
 }
 
 const DEFAULT_STORE_FILE = join('oms', 'oms.db');
+const FRAUD_HISTORY_DAYS = 365;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 /** Below Node-RED's 15 s close timeout, so the file is closed before the runtime gives up. */
@@ -55,9 +56,13 @@ export = function register(RED: NodeAPI): void {
       const store = node.store;
       if (!store || !(retentionDays > 0)) return;
       const release = leases.acquire();
-      store.deadLetters
-        .purge(Date.now() - retentionDays * DAY_MS)
-        .then((count) => {
+      // Fraud velocity history older than a year counts for no window and makes no one a
+      // returning customer any more (rules see at most FRAUD_HISTORY_DAYS back).
+      Promise.all([
+        store.deadLetters.purge(Date.now() - retentionDays * DAY_MS),
+        store.fraud.purge(Date.now() - FRAUD_HISTORY_DAYS * DAY_MS),
+      ])
+        .then(([count]) => {
           if (count > 0) node.log(t('log.purged', { count, days: retentionDays }));
         })
         .catch((err: Error) => node.warn(t('errors.purge', { message: err.message })))

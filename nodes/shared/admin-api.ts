@@ -6,6 +6,9 @@
 //   POST   /oms/dead-letters/replay        bulk replay by filter
 //   DELETE /oms/dead-letters/:id           discard, with a reason kept in the audit trail
 //   GET    /oms/orders/:ref                lifecycle state, audit trail and dead letters of an order
+//   GET    /oms/holds                      orders held for a fraud review, filtered and paged
+//   GET    /oms/holds/:id                  one hold with its reasons and the held message
+//   POST   /oms/holds/:id/accept|reject    an analyst's decision (reject needs a reason), audited
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import {
@@ -13,8 +16,15 @@ import {
   type DeadLetter,
   type DeadLetterFilter,
   type DeadLetterStatus,
+  type HoldStatus,
 } from '../../lib/store';
 import { deployedStores, findStore, type StoreLease } from './store-registry';
+
+/** What an oms-fraud-check node offers the API: it sends a held order on once decided. */
+export interface HoldTarget {
+  /** false when the hold is not this node's or no longer held. */
+  decideHold(id: number, decision: 'accepted' | 'rejected', by: string, reason?: string): Promise<boolean>;
+}
 
 /** What an oms-dead-letter node offers the API. */
 export interface ReplayTarget {
@@ -26,6 +36,7 @@ export interface ReplayTarget {
 const MAX_PAGE = 500;
 const MAX_BULK = 1000;
 const STATUSES: ReadonlyArray<DeadLetterStatus | 'all'> = ['parked', 'replayed', 'discarded', 'all'];
+const HOLD_STATUSES: ReadonlyArray<HoldStatus | 'all'> = ['held', 'accepted', 'rejected', 'all'];
 /** Keys whose values never leave the server in a view (the stored message keeps them for replay). */
 const SECRET_KEY =
   /authorization|cookie|password|passphrase|secret|api[-_]?key|access[-_]?token|refresh[-_]?token/i;
@@ -135,6 +146,78 @@ export function registerAdminApi(RED: NodeAPI): void {
       res.json({ id, status: 'discarded', reason });
     }),
   );
+
+  admin.get('/oms/holds', read, (req, res) =>
+    withStore(req, res, async ({ store }, storeId) => {
+      const q = req.query as Record<string, unknown>;
+      const status = typeof q.status === 'string' && q.status !== '' ? q.status : 'held';
+      if (!HOLD_STATUSES.includes(status as HoldStatus | 'all'))
+        return problem(res, 400, 'OMS_BAD_FILTER', `status must be one of ${HOLD_STATUSES.join(', ')}`);
+      const offset = Math.max(0, integer(q.offset) ?? 0);
+      const limit = Math.min(MAX_PAGE, Math.max(1, integer(q.limit) ?? 50));
+      const page = await store.holds.list(
+        {
+          status: status as HoldStatus | 'all',
+          ...(typeof q.node === 'string' && q.node ? { nodeId: q.node } : {}),
+          ...(typeof q.order === 'string' && q.order ? { orderRef: q.order } : {}),
+          ...(typeof q.q === 'string' && q.q ? { text: q.q } : {}),
+        },
+        { offset, limit },
+      );
+      res.json({ store: storeId, ...page, items: page.items.map(view) });
+    }),
+  );
+
+  admin.get('/oms/holds/:id', read, (req, res) =>
+    withStore(req, res, async ({ store }, storeId) => {
+      const hold = await store.holds.get(Number(req.params.id));
+      if (!hold) return problem(res, 404, 'OMS_NOT_FOUND', `No hold ${String(req.params.id)}`);
+      const { message, ...rest } = hold;
+      const trail = await store.orders.trail(hold.orderRef);
+      res.json({
+        store: storeId,
+        ...view(rest),
+        message: message ? redact(decodeMessage(message)) : undefined,
+        trail: trail.map(view),
+      });
+    }),
+  );
+
+  for (const [action, decision] of [
+    ['accept', 'accepted'],
+    ['reject', 'rejected'],
+  ] as const) {
+    admin.post(`/oms/holds/:id/${action}`, write, (req, res) =>
+      withStore(req, res, async ({ store }) => {
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+        if (decision === 'rejected' && reason === '')
+          return problem(
+            res,
+            400,
+            'OMS_REASON_REQUIRED',
+            'Say why the order is rejected: it goes in the audit trail.',
+          );
+        const id = Number(req.params.id);
+        const hold = await store.holds.get(id);
+        if (!hold) return problem(res, 404, 'OMS_NOT_FOUND', `No hold ${String(req.params.id)}`);
+        if (hold.status !== 'held')
+          return problem(res, 409, 'OMS_ALREADY_DECIDED', `Hold ${id} is already ${hold.status}`);
+        const target = RED.nodes.getNode(hold.nodeId) as unknown as Partial<HoldTarget> | null;
+        if (!target || typeof target.decideHold !== 'function') {
+          return problem(
+            res,
+            409,
+            'OMS_NODE_NOT_DEPLOYED',
+            `The oms-fraud-check node ${hold.nodeId} that holds order ${hold.orderRef} is not deployed: deploy it to decide.`,
+          );
+        }
+        if (!(await target.decideHold(id, decision, userOf(req), reason || undefined)))
+          return problem(res, 409, 'OMS_ALREADY_DECIDED', `Hold ${id} was decided meanwhile`);
+        res.json({ id, orderRef: hold.orderRef, status: decision, ...(reason ? { reason } : {}) });
+      }),
+    );
+  }
 
   admin.get('/oms/orders/:ref', read, (req, res) =>
     withStore(req, res, async ({ store }, storeId) => {

@@ -7,17 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import fluentAccountNode from '../../nodes/oms-fluent-account/oms-fluent-account';
-import fluentAllocateNode from '../../nodes/oms-fluent-allocate/oms-fluent-allocate';
-import routeNode from '../../nodes/oms-route/oms-route';
-import sftpInNode from '../../nodes/oms-sftp-in/oms-sftp-in';
-import sftpServerNode from '../../nodes/oms-sftp-server/oms-sftp-server';
 import { generateOrder } from '../../lib/sfcc/generate';
+import { startAddressSandbox, type AddressSandbox } from '../../sandbox/address/server';
+import { startFraudSandbox, type FraudSandbox } from '../../sandbox/fraud/server';
 import { startFluentSandbox, type FluentSandbox } from '../../sandbox/fluent/server';
 import { startSftpServer, type SftpSandbox } from '../../sandbox/sftp-server';
-import { currentTemplate, templateCredentials } from '../helpers/templates';
-import { coreNode, helper } from '../helpers/runtime';
-import { eachWithRuntime, omsNodes, until, type TestDir } from '../helpers/oms-runtime';
+import { loadTemplate } from '../helpers/templates';
+import { helper } from '../helpers/runtime';
+import { eachWithRuntime, serveHttpNode, until, type TestDir } from '../helpers/oms-runtime';
 import { exportXml, range, refOf, tally, twice } from '../helpers/sftp-flow';
 
 const ORDERS = 500;
@@ -33,6 +30,8 @@ const FLUENT = {
   password: 'tpl-pass',
 };
 const SFTP = { username: 'sfcc', password: 'export' };
+const FRAUD = { apiKey: 'tpl-fraud-key', webhookSecret: 'tpl-fraud-secret', teamApiKey: 'tpl-team' };
+const ADDRESS_KEY = 'tpl-address-key';
 
 interface StateRow {
   ref: string;
@@ -68,8 +67,9 @@ describe('template order-lifecycle against the SFTP and Fluent sandboxes', funct
   let dir: TestDir;
   let sftp: SftpSandbox;
   let fluent: FluentSandbox;
+  let fraud: FraudSandbox;
+  let address: AddressSandbox;
   const env: Record<string, string> = {};
-  const restore: Array<() => void> = [];
   const current = eachWithRuntime('oms-lifecycle-template-');
 
   beforeEach(async () => {
@@ -95,7 +95,20 @@ describe('template order-lifecycle against the SFTP and Fluent sandboxes', funct
     });
     // Sold out everywhere: orders of only this product are backordered, others with it go partial.
     for (const location of fluent.locations().keys()) fluent.setOnHand(SOLD_OUT, location, 0);
+    // Screening lets these orders through (no amount reviews, no +review e-mails): this test is
+    // about Fluent's faults; the fraud mix has its own test.
+    fraud = await startFraudSandbox({
+      ...FRAUD,
+      reviewAbove: {},
+      webhookUrl: `${helper.url()}/oms/fraud/webhook`,
+    });
+    address = await startAddressSandbox({ apiKey: ADDRESS_KEY });
     Object.assign(env, {
+      OMS_FRAUD_URL: fraud.url,
+      OMS_FRAUD_API_KEY: FRAUD.apiKey,
+      OMS_FRAUD_WEBHOOK_SECRET: FRAUD.webhookSecret,
+      OMS_ADDRESS_URL: address.url,
+      OMS_ADDRESS_API_KEY: ADDRESS_KEY,
       OMS_SFTP_HOST: '127.0.0.1',
       OMS_SFTP_PORT: String(sftp.port),
       OMS_SFTP_USER: SFTP.username,
@@ -112,38 +125,15 @@ describe('template order-lifecycle against the SFTP and Fluent sandboxes', funct
   });
   afterEach(async () => {
     for (const name of Object.keys(env)) delete process.env[name];
-    for (const undo of restore.splice(0)) undo();
     await sftp.close();
     await fluent.close();
+    await fraud.close();
+    await address.close();
   });
 
   it('500 orders, 20 % transient Fluent faults: each Allocated, Backordered or parked; none created twice', async () => {
-    // Credentials as npm start writes them: environment variables the manifest names.
-    const credentials = templateCredentials('order-lifecycle');
-    // The helper loads catch/status/complete itself once per node of those types, and a second
-    // Complete node then fails with "complete already registered": load them ourselves, once.
-    const internals = helper as unknown as { _nodeModules: Record<string, unknown> };
-    const preloaded = internals._nodeModules;
-    internals._nodeModules = {};
-    restore.push(() => (internals._nodeModules = preloaded));
-    await helper.load(
-      [
-        ...omsNodes(),
-        sftpServerNode as never,
-        sftpInNode as never,
-        fluentAccountNode as never,
-        routeNode as never,
-        fluentAllocateNode as never,
-        coreNode('common/21-debug.js'),
-        coreNode('common/24-complete.js'),
-        coreNode('common/25-catch.js'),
-        coreNode('common/90-comment.js'),
-        coreNode('function/10-switch.js'),
-        coreNode('function/15-change.js'),
-      ],
-      currentTemplate('order-lifecycle'),
-      credentials,
-    );
+    serveHttpNode();
+    await loadTemplate('order-lifecycle');
     // How often route and allocate were given each order: more than once means oms-retry resent it.
     const given = { route: 0, allocate: 0 };
     helper.getNode('oms-tpl-life-route').on('input', () => given.route++);

@@ -104,3 +104,23 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+type Express = import('express').Express;
+type Handler = (req: unknown, res: unknown, next: () => void) => void;
+
+/**
+ * Serves Node-RED's node HTTP app (RED.httpNode, where webhooks listen) on helper.url(): the test
+ * helper gives each load() a fresh app and mounts none of them. Call once per started server.
+ */
+export function serveHttpNode(): void {
+  const internals = helper as unknown as {
+    _app: Express;
+    _registryUtil?: { createNodeApi(node: object): { httpNode?: Handler } };
+  };
+  const forward: Handler = (req, res, next) => {
+    const app = internals._registryUtil?.createNodeApi({}).httpNode;
+    if (app) app(req, res, next);
+    else next();
+  };
+  internals._app.use(forward as never);
+}

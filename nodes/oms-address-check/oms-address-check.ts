@@ -1,0 +1,110 @@
+// oms-address-check: validates and normalises the shipping addresses of an order — local checks
+// first (postcode formats, required fields per country), then the address provider if one is
+// chosen. Outputs: 1 valid, 2 corrected (msg.payload carries the corrected addresses; the
+// changes are listed), 3 invalid (with the reasons). Provider outages go to Catch.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { checkOrderAddresses } from '../../lib/address/check';
+import { ADDRESS_FIELDS, type AddressField } from '../../lib/address/rules';
+import type { AddressVerdict } from '../../lib/address/provider';
+import { OrderSchema } from '../../lib/order/model';
+import { isCountryCode } from '../../lib/order/iso';
+import type { AddressProviderNode } from '../shared/address-provider-node';
+import { throttleStatus } from '../shared/status';
+
+interface AddressCheckNodeDef extends NodeDef {
+  provider?: string;
+  /** Comma-separated fields required on top of each country's (e.g. "firstName,lastName"). */
+  requireFields?: string;
+  /** Filled in when an address has no country (a single-country shop). */
+  defaultCountry?: string;
+  /** Seconds the provider has for one order, retries included. */
+  timeout?: string | number;
+}
+
+class AddressCheckError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const OUTPUT: Record<AddressVerdict, number> = { valid: 0, corrected: 1, invalid: 2 };
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-address-check.${key}`, params);
+
+  function OmsAddressCheck(this: Node, config: AddressCheckNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const provider = config.provider
+      ? (RED.nodes.getNode(config.provider) as AddressProviderNode | null)
+      : null;
+    const timeoutMs = Math.max(1, Number(config.timeout) || 20) * 1000;
+    const require = (config.requireFields ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f): f is AddressField => (ADDRESS_FIELDS as readonly string[]).includes(f));
+    const defaultCountry = (config.defaultCountry ?? '').trim().toUpperCase();
+    if (defaultCountry && !isCountryCode(defaultCountry))
+      node.warn(t('errors.defaultCountry', { value: defaultCountry }));
+    const counts = { valid: 0, corrected: 0, invalid: 0 };
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
+
+    node.on('input', (msg, send, done) => {
+      const record = msg as unknown as Record<string, unknown>;
+      const order = OrderSchema.safeParse(record.payload);
+      if (!order.success) {
+        done(
+          new AddressCheckError(
+            t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
+            'OMS_BAD_INPUT',
+          ),
+        );
+        return;
+      }
+      checkOrderAddresses(order.data, provider?.client, {
+        require,
+        ...(defaultCountry && isCountryCode(defaultCountry) ? { defaultCountryCode: defaultCountry } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      }).then(
+        (result) => {
+          record.payload = result.order;
+          const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<
+            string,
+            unknown
+          >;
+          record.oms = {
+            ...oms,
+            address: {
+              status: result.status,
+              shipments: result.shipments,
+              checkedBy: provider ? `local rules and ${provider.label}` : 'local rules',
+              at: new Date().toISOString(),
+            },
+          };
+          counts[result.status]++;
+          const out: Array<NodeMessage | null> = [null, null, null];
+          out[OUTPUT[result.status]] = msg;
+          send(out);
+          status.show(() => ({
+            fill: counts.invalid > 0 ? 'yellow' : 'green',
+            shape: 'dot',
+            text: t('status.counts', counts),
+          }));
+          done();
+        },
+        (err: Error & { code?: string }) => {
+          status.now({ fill: 'red', shape: 'ring', text: err.code ?? 'error' });
+          done(err);
+        },
+      );
+    });
+  }
+
+  RED.nodes.registerType('oms-address-check', OmsAddressCheck);
+};

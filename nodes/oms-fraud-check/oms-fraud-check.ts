@@ -1,0 +1,341 @@
+// oms-fraud-check: screens an order — the analyst's rules first (lib/fraud, docs/fraud.md), then,
+// for what the rules neither reject nor let through, the fraud provider. Outputs: 1 accept,
+// 2 review (held in the store until the provider's webhook or an analyst decides; then it leaves
+// by 1 or 3), 3 reject. msg.oms.fraud explains every decision.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import {
+  evaluateFraud,
+  needsHistory,
+  parseFraudConfig,
+  recordOrder,
+  type FraudConfig,
+  type FraudDecision,
+  type FraudResult,
+} from '../../lib/fraud';
+import { FraudProviderError, type ProviderDecision } from '../../lib/fraud/provider';
+import { screeningRequest } from '../../lib/fraud/screening';
+import { OrderSchema, type Order } from '../../lib/order/model';
+import { peerCodeClassifier } from '../../lib/reliability';
+import { decodeMessage, encodeMessage, type Hold } from '../../lib/store';
+import { publish } from '../shared/admin-api';
+import type { FraudProviderNode, HoldOwner } from '../shared/fraud-provider-node';
+import type { HoldTarget } from '../shared/admin-api';
+import { throttleStatus } from '../shared/status';
+import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
+import { formatTemplate } from '../shared/template';
+
+interface FraudCheckNodeDef extends NodeDef {
+  store: string;
+  rules: string;
+  provider?: string;
+  /** When the provider is down or slow: 'review' (hold), 'open' (accept below a limit) or 'closed' (reject). */
+  failPolicy?: string;
+  /** 'open' only: currency → amount in minor units below which an order is accepted. */
+  failOpenLimits?: string;
+  /** Seconds the provider has for one order, retries included. */
+  providerTimeout?: string | number;
+  callbackUrl?: string;
+}
+
+class FraudCheckError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+type Policy = 'review' | 'open' | 'closed';
+const SEVERITY: Record<FraudDecision, number> = { accept: 0, review: 1, reject: 2 };
+/** The lifecycle move each output asks of an oms-lifecycle node with an empty move. */
+const TRANSITION: Record<FraudDecision, string> = { accept: 'Validated', review: 'hold', reject: 'reject' };
+
+peerCodeClassifier.register({ OMS_FRAUD_CONFIG: 'permanent' }, [], 'Fraud check');
+
+export = function register(RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, string | number>): string =>
+    RED._(`oms-fraud-check.${key}`, params);
+
+  function OmsFraudCheck(this: Node, config: FraudCheckNodeDef): void {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
+    const node = this;
+    const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
+    const provider = config.provider
+      ? (RED.nodes.getNode(config.provider) as FraudProviderNode | null)
+      : null;
+    const policy: Policy =
+      config.failPolicy === 'open' || config.failPolicy === 'closed' ? config.failPolicy : 'review';
+    const timeoutMs = Math.max(1, Number(config.providerTimeout) || 10) * 1000;
+    const counts = { accept: 0, review: 0, reject: 0, held: 0 };
+    const status = throttleStatus(node);
+    node.on('close', () => status.stop());
+
+    let rules: FraudConfig | undefined;
+    let configError: string | undefined;
+    const parsed = parseFraudConfig(config.rules);
+    if ('errors' in parsed) {
+      configError = parsed.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ');
+      node.error(t('errors.config', { errors: configError }));
+    } else rules = parsed.config;
+    let openLimits: Record<string, number> = {};
+    if (policy === 'open') {
+      let limits: unknown;
+      try {
+        limits = JSON.parse(config.failOpenLimits || '{}');
+      } catch (err) {
+        limits = (err as Error).message;
+      }
+      const valid =
+        limits !== null &&
+        typeof limits === 'object' &&
+        !Array.isArray(limits) &&
+        Object.entries(limits).every(
+          ([k, v]) => /^[A-Z]{3}$/.test(k) && Number.isInteger(v) && (v as number) > 0,
+        );
+      if (valid) openLimits = limits as Record<string, number>;
+      else {
+        configError = t('errors.failOpenLimits', {
+          message:
+            typeof limits === 'string'
+              ? limits
+              : 'expected {"EUR": 20000, ...}: currency codes and amounts in minor units',
+        });
+        node.error(configError);
+      }
+    }
+    if (configError) status.now({ fill: 'red', shape: 'ring', text: t('status.badConfig') });
+    else if (!storeNode) status.now({ fill: 'red', shape: 'ring', text: t('status.noStore') });
+
+    // Orders held before a restart are still held: count them.
+    const heldBefore = storeNode?.lease();
+    if (heldBefore) {
+      heldBefore.store.holds
+        .list({ nodeId: node.id }, { offset: 0, limit: 1 })
+        .then((page) => {
+          counts.held += page.total;
+          if (page.total > 0) show();
+        })
+        .catch(() => undefined)
+        .finally(() => heldBefore.release());
+    }
+
+    const show = (): void =>
+      status.show(() => ({
+        fill: counts.held > 0 ? 'yellow' : 'green',
+        shape: 'dot',
+        text: t('status.counts', counts),
+      }));
+
+    function lease() {
+      const held = storeNode?.lease();
+      if (!held) throw new StoreUnavailableError(t('status.noStore'));
+      return held;
+    }
+
+    /** Asks the provider; undefined when it is down or slow (the policy then decides). */
+    async function askProvider(
+      order: Order,
+      fraud: Record<string, unknown>,
+    ): Promise<ProviderDecision | undefined> {
+      if (!provider) return undefined;
+      try {
+        return await provider.client.screen(screeningRequest(order, config.callbackUrl || undefined), {
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        // Refused credentials are the account's fault, not an outage: Catch, then a dead letter.
+        if (e instanceof FraudProviderError && e.code === 'OMS_FRAUD_AUTH') throw e;
+        fraud.provider = { error: { code: e.code ?? e.name, message: e.message }, policy };
+        // This order cannot be screened (no e-mail, say): an analyst decides, whatever the policy.
+        if (e instanceof FraudProviderError && e.code === 'OMS_FRAUD_BAD_REQUEST')
+          fraud.provider = { ...(fraud.provider as object), policy: 'review' };
+        return undefined;
+      }
+    }
+
+    function outageDecision(order: Order, applied: Policy): FraudDecision {
+      if (applied === 'closed') return 'reject';
+      if (applied === 'review') return 'review';
+      const limit = openLimits[order.currency];
+      return typeof limit === 'number' && order.totals.grandTotal < limit ? 'accept' : 'review';
+    }
+
+    async function screen(msg: Record<string, unknown>): Promise<FraudDecision> {
+      if (!rules)
+        throw new FraudCheckError(t('errors.config', { errors: configError ?? '' }), 'OMS_FRAUD_CONFIG');
+      const order = OrderSchema.safeParse(msg.payload);
+      if (!order.success)
+        throw new FraudCheckError(
+          t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
+          'OMS_BAD_INPUT',
+        );
+      const held = lease();
+      try {
+        const now = Date.now();
+        const history = held.store.fraud;
+        const result: FraudResult = await evaluateFraud(
+          order.data,
+          rules,
+          needsHistory(rules) ? history : undefined,
+          now,
+        );
+        await recordOrder(order.data, history, now);
+        const fraud: Record<string, unknown> = {
+          decision: result.decision,
+          score: result.score,
+          fired: result.fired,
+          decidedBy: result.decidedBy,
+          summary: result.summary,
+          reviewAt: result.reviewAt,
+          rejectAt: result.rejectAt,
+          at: new Date(now).toISOString(),
+        };
+        let decision = result.decision;
+        // The rules have the last word on a reject and on an accept of their own (an allow list).
+        const settled =
+          decision === 'reject' || (result.decidedBy.startsWith('rule') && decision === 'accept');
+        let answer: ProviderDecision | undefined;
+        if (!settled && provider) {
+          answer = await askProvider(order.data, fraud);
+          if (answer) {
+            fraud.provider = {
+              decision: answer.decision,
+              pending: answer.pending,
+              score: answer.score,
+              reasons: answer.reasons,
+              providerRef: answer.providerRef,
+            };
+            if (SEVERITY[answer.decision] > SEVERITY[decision]) {
+              decision = answer.decision;
+              fraud.decidedBy = `provider:${provider.client.settings.kind}`;
+            }
+          } else {
+            const applied = (fraud.provider as { policy: Policy }).policy;
+            const fallback = outageDecision(order.data, applied);
+            if (SEVERITY[fallback] >= SEVERITY[decision]) {
+              decision = fallback;
+              fraud.decidedBy = `policy ${applied} (provider unavailable)`;
+            }
+          }
+        }
+        fraud.decision = decision;
+        const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Record<string, unknown>;
+        msg.oms = { ...oms, fraud, transition: TRANSITION[decision] };
+        if (decision === 'review') {
+          const hold = await held.store.holds.add({
+            nodeId: node.id,
+            orderRef: order.data.orderRef,
+            score: result.score,
+            reasons: { fired: result.fired, provider: fraud.provider, decidedBy: fraud.decidedBy },
+            provider: answer ? provider?.client.settings.kind : undefined,
+            providerRef: answer?.pending ? answer.providerRef : undefined,
+            template: formatTemplate(oms.template),
+            correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+            createdAt: now,
+            message: encodeMessage(msg),
+          });
+          fraud.holdId = hold.id;
+          publish(RED, held.store.location);
+        }
+        return decision;
+      } finally {
+        held.release();
+      }
+    }
+
+    /** Sends a held order on, once decided (by the provider's webhook or an analyst). */
+    async function decide(
+      hold: Hold,
+      decision: 'accepted' | 'rejected',
+      by: string,
+      reason?: string,
+    ): Promise<boolean> {
+      const held = lease();
+      try {
+        const decided = await held.store.holds.decide(hold.id, decision, Date.now(), by, reason);
+        if (!decided?.message) return false;
+        const msg = decodeMessage(decided.message) as Record<string, unknown>;
+        const oms = (msg.oms ?? {}) as Record<string, unknown>;
+        const final: FraudDecision = decision === 'accepted' ? 'accept' : 'reject';
+        msg.oms = {
+          ...oms,
+          fraud: {
+            ...(oms.fraud as Record<string, unknown>),
+            decision: final,
+            decidedBy: by,
+            decidedAt: new Date(decided.decidedAt ?? Date.now()).toISOString(),
+            ...(reason ? { reason } : {}),
+            heldFor: hold.id,
+          },
+          transition: TRANSITION[final],
+        };
+        msg._msgid = RED.util.generateId();
+        counts.held = Math.max(0, counts.held - 1);
+        counts[final]++;
+        node.send(final === 'accept' ? [msg as NodeMessage, null, null] : [null, null, msg as NodeMessage]);
+        show();
+        publish(RED, held.store.location);
+        node.log(t('log.decided', { order: hold.orderRef, decision: final, by }));
+        return true;
+      } finally {
+        held.release();
+      }
+    }
+
+    const target: HoldTarget & HoldOwner = {
+      async decideHold(id, decision, by, reason) {
+        const held = lease();
+        let hold: Hold | undefined;
+        try {
+          hold = await held.store.holds.get(id);
+        } finally {
+          held.release();
+        }
+        if (!hold || hold.nodeId !== node.id || hold.status !== 'held') return false;
+        return decide(hold, decision, by, reason);
+      },
+      async decideByProviderRef(providerRef, decision, by, reason) {
+        const held = lease();
+        let hold: Hold | undefined;
+        try {
+          hold = await held.store.holds.heldByProviderRef(providerRef);
+        } finally {
+          held.release();
+        }
+        if (!hold || hold.nodeId !== node.id) return false;
+        return decide(hold, decision, by, reason);
+      },
+    };
+    Object.assign(node, target);
+    const unsubscribe = provider?.subscribe(target);
+    node.on('close', () => unsubscribe?.());
+
+    node.on('input', (msg, send, done) => {
+      const record = msg as unknown as Record<string, unknown>;
+      screen(record).then(
+        (decision) => {
+          counts[decision]++;
+          if (decision === 'review') counts.held++;
+          send(
+            decision === 'accept'
+              ? [msg, null, null]
+              : decision === 'review'
+                ? [null, msg, null]
+                : [null, null, msg],
+          );
+          show();
+          done();
+        },
+        (err: Error & { code?: string }) => {
+          status.now({ fill: 'red', shape: 'ring', text: err.code ?? 'error' });
+          done(err);
+        },
+      );
+    });
+  }
+
+  RED.nodes.registerType('oms-fraud-check', OmsFraudCheck);
+};
