@@ -112,6 +112,8 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'fraud velocity history and fraud holds',
     sql: `
+      -- A key's events are read whole and counted in memory (lib/store/sqlite-fraud.ts): the
+      -- primary key is the only index; the daily purge by age scans the table.
       CREATE TABLE fraud_events (
         key        TEXT NOT NULL,
         order_ref  TEXT NOT NULL,
@@ -119,8 +121,7 @@ export const MIGRATIONS: readonly Migration[] = [
         amount     INTEGER NOT NULL,
         currency   TEXT NOT NULL,
         PRIMARY KEY (key, order_ref)
-      );
-      CREATE INDEX fraud_events_window ON fraud_events (key, at);
+      ) WITHOUT ROWID;
 
       CREATE TABLE holds (
         id             INTEGER PRIMARY KEY AUTOINCREMENT,

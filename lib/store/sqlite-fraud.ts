@@ -13,11 +13,56 @@ import type {
   VelocityEvent,
 } from './types';
 
+interface CachedEvent {
+  orderRef: string;
+  at: number;
+  amount: number;
+  currency: string;
+}
+
+/** A key's events, oldest first (a window is a tail), and the orders among them. */
+interface CachedKey {
+  events: CachedEvent[];
+  orders: Set<string>;
+}
+
+/** Keys whose events are kept in memory (least recently used first out); about 20 MiB at most. */
+const CACHED_KEYS = 100_000;
+
+/**
+ * Every order asks for several velocity counts; the events of a key are read from the file once
+ * and then kept in memory, written through on record() after the COMMIT. This store is the only
+ * writer of its file (one runtime per SQLite file, docs/store.md), so the copy cannot go stale.
+ */
 export class SqliteFraudHistory implements FraudHistory {
+  private readonly cache = new Map<string, CachedKey>();
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly write: Write,
   ) {}
+
+  private eventsOf(key: string): CachedKey {
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key); // most recently used goes last
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const rows = this.db
+      .prepare('SELECT order_ref, at, amount, currency FROM fraud_events WHERE key = ? ORDER BY at')
+      .all(key) as Row[];
+    const events = rows.map((r) => ({
+      orderRef: String(r.order_ref),
+      at: Number(r.at),
+      amount: Number(r.amount),
+      currency: String(r.currency),
+    }));
+    const entry = { events, orders: new Set(events.map((e) => e.orderRef)) };
+    this.cache.set(key, entry);
+    if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value as string);
+    return entry;
+  }
 
   async record(events: readonly VelocityEvent[]): Promise<void> {
     const insert = this.db.prepare(
@@ -26,6 +71,16 @@ export class SqliteFraudHistory implements FraudHistory {
     await this.write(() => {
       for (const e of events) insert.run(e.key, e.orderRef, e.at, e.amount, e.currency);
     });
+    // As the file now has it: an order's first event for a key is the one kept.
+    for (const e of events) {
+      const cached = this.cache.get(e.key);
+      if (!cached || cached.orders.has(e.orderRef)) continue;
+      cached.orders.add(e.orderRef);
+      const event = { orderRef: e.orderRef, at: e.at, amount: e.amount, currency: e.currency };
+      let i = cached.events.length;
+      while (i > 0 && cached.events[i - 1].at > e.at) i--; // clocks of concurrent writers
+      cached.events.splice(i, 0, event);
+    }
   }
 
   async count(
@@ -34,25 +89,26 @@ export class SqliteFraudHistory implements FraudHistory {
     currency: string,
     exceptOrderRef: string,
   ): Promise<{ orders: number; amount: number }> {
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS n, coalesce(sum(CASE WHEN currency = ? THEN amount ELSE 0 END), 0) AS v
-         FROM fraud_events WHERE key = ? AND at >= ? AND order_ref != ?`,
-      )
-      .get(currency, key, since, exceptOrderRef) as Row;
-    return { orders: Number(row.n), amount: Number(row.v) };
+    let orders = 0;
+    let amount = 0;
+    const { events } = this.eventsOf(key);
+    for (let i = events.length - 1; i >= 0 && events[i].at >= since; i--) {
+      const e = events[i];
+      if (e.orderRef === exceptOrderRef) continue;
+      orders++;
+      if (e.currency === currency) amount += e.amount;
+    }
+    return { orders, amount };
   }
 
   async seen(key: string, exceptOrderRef: string): Promise<boolean> {
-    return (
-      this.db
-        .prepare('SELECT 1 FROM fraud_events WHERE key = ? AND order_ref != ? LIMIT 1')
-        .get(key, exceptOrderRef) !== undefined
-    );
+    const { orders } = this.eventsOf(key);
+    return orders.size > (orders.has(exceptOrderRef) ? 1 : 0);
   }
 
   async purge(before: number): Promise<number> {
     const info = await this.write(() => this.db.prepare('DELETE FROM fraud_events WHERE at < ?').run(before));
+    this.cache.clear();
     return Number(info.changes);
   }
 }
