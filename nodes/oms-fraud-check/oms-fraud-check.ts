@@ -238,6 +238,8 @@ export = function register(RED: NodeAPI): void {
             message: encodeMessage(msg),
           });
           fraud.holdId = hold.id;
+          // Screened again while held (a replay): the same hold, updated, not a second one.
+          if (hold.createdAt === now) counts.held++;
           publish(RED, held.store.location);
         }
         return decision;
@@ -318,7 +320,6 @@ export = function register(RED: NodeAPI): void {
       screen(record).then(
         (decision) => {
           counts[decision]++;
-          if (decision === 'review') counts.held++;
           send(
             decision === 'accept'
               ? [msg, null, null]
