@@ -2,14 +2,18 @@
 // started by `npm start`'s script. A deployed flow parks failed orders in an oms-dead-letter node;
 // in headless Chromium the analyst finds them in the sidebar, filters, opens one, replays it (it
 // leaves the node's output again), discards another with a reason, looks up an order's audit
-// trail, and replays a whole filter. Screenshots go to a temp folder, or to docs/images/ (the
-// README's) with OMS_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.
+// trail, and replays a whole filter. The same flow holds high-value orders in an oms-fraud-check
+// node: the analyst finds them under "Held orders", reads why, accepts one (it leaves by output 1)
+// and rejects another only with a reason (output 3, audited), and sees a refusal when an order was
+// decided meanwhile. Screenshots go to a temp folder, or to docs/images/ (the README's) with
+// OMS_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.
 // Skipped, with a message, on a machine without /usr/bin/chromium (CI installs it: .ci/run).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { generateOrder } from '../../lib/sfcc/generate';
 import { launchChromium, skipWithoutChromium } from '../helpers/browser';
 import { repoRoot } from '../helpers/paths';
 import { startRuntime, waitFor, type StartedRuntime } from '../helpers/started-runtime';
@@ -42,6 +46,45 @@ interface Replayed {
   orderRef?: string;
   replay?: { deadLetterId: number; by: string; count: number };
   payload?: unknown;
+}
+interface Hold {
+  id: number;
+  orderRef: string;
+  status: string;
+  score: number;
+  decidedBy?: string;
+  reason?: string;
+  reasons: { fired: Array<{ rule: string; reason: string }>; decidedBy: string };
+}
+interface HoldPage {
+  items: Hold[];
+  total: number;
+}
+/** What left the oms-fraud-check node, by output (1 accept, 2 review, 3 reject). */
+interface Screened {
+  output: number;
+  orderRef?: string;
+  decision?: string;
+  decidedBy?: string;
+  reason?: string;
+}
+
+/** Orders an oms-fraud-check node holds: the rules send an order of 1,000.00 EUR or more to review. */
+const FRAUD_RULES = {
+  version: 1,
+  reviewAt: 50,
+  rejectAt: 100,
+  rules: [{ name: 'High value', type: 'orderValue', thresholds: { EUR: 100000 }, score: 60 }],
+};
+const HELD = ['HOLD-1', 'HOLD-2', 'HOLD-3'];
+
+/** A canonical order (lib/sfcc/generate), in EUR, at 1,500.00: held for a review. */
+function heldOrder(n: number, orderRef: string): object {
+  const order = structuredClone(generateOrder(n));
+  order.orderRef = orderRef;
+  order.currency = 'EUR';
+  order.totals.grandTotal = 150000;
+  return order;
 }
 
 /**
@@ -184,10 +227,110 @@ function flow(dir: string): object[] {
       wires: [['e2e-sidebar-http-out']],
     },
     { id: 'e2e-sidebar-http-out', type: 'http response', z, name: '', x: 480, y: 380, wires: [] },
+    ...fraudFlow(),
   ];
 }
 
-describe('the OMS sidebar in a browser: find, inspect, replay and discard dead letters', function () {
+/**
+ * High-value orders go in by inject node (msg.oms from an envelope) to an oms-fraud-check node
+ * with no provider; what leaves each of its outputs is recorded in global context and served at
+ * GET /e2e-screened.
+ */
+function fraudFlow(): object[] {
+  const z = tab;
+  const record = (output: number, y: number) => ({
+    id: `e2e-sidebar-fraud-out-${output}`,
+    type: 'function',
+    z,
+    name: `output ${output}`,
+    func: [
+      'const fraud = (msg.oms && msg.oms.fraud) || {};',
+      "const screened = global.get('e2eScreened') || [];",
+      `screened.push({ output: ${output}, orderRef: msg.oms && msg.oms.orderRef, decision: fraud.decision, decidedBy: fraud.decidedBy, reason: fraud.reason });`,
+      "global.set('e2eScreened', screened);",
+      'return null;',
+    ].join('\n'),
+    outputs: 1,
+    x: 620,
+    y,
+    wires: [[]],
+  });
+  return [
+    ...HELD.map((orderRef, i) => ({
+      id: `e2e-sidebar-fraud-in-${i + 1}`,
+      type: 'inject',
+      z,
+      name: orderRef,
+      props: [{ p: 'payload' }],
+      payload: JSON.stringify(heldOrder(i + 1, orderRef)),
+      payloadType: 'json',
+      repeat: '',
+      once: false,
+      x: 100,
+      y: 460 + i * 40,
+      wires: [['e2e-sidebar-fraud-envelope']],
+    })),
+    {
+      id: 'e2e-sidebar-fraud-envelope',
+      type: 'function',
+      z,
+      name: 'fraud envelope',
+      func: [
+        "msg.oms = { orderRef: msg.payload.orderRef, correlationId: 'c-' + msg.payload.orderRef };",
+        "msg.headers = { Authorization: 'Bearer e2e-secret' };",
+        'return msg;',
+      ].join('\n'),
+      outputs: 1,
+      x: 270,
+      y: 500,
+      wires: [['e2e-sidebar-fraud']],
+    },
+    {
+      id: 'e2e-sidebar-fraud',
+      type: 'oms-fraud-check',
+      z,
+      name: 'fraud check',
+      store: 'e2e-sidebar-store',
+      rules: JSON.stringify(FRAUD_RULES),
+      provider: '',
+      failPolicy: 'review',
+      failOpenLimits: '{"EUR": 20000}',
+      providerTimeout: 10,
+      callbackUrl: '',
+      x: 440,
+      y: 500,
+      wires: [['e2e-sidebar-fraud-out-1'], ['e2e-sidebar-fraud-out-2'], ['e2e-sidebar-fraud-out-3']],
+    },
+    record(1, 460),
+    record(2, 500),
+    record(3, 540),
+    {
+      id: 'e2e-sidebar-fraud-http-in',
+      type: 'http in',
+      z,
+      name: '',
+      url: '/e2e-screened',
+      method: 'get',
+      x: 130,
+      y: 600,
+      wires: [['e2e-sidebar-fraud-http-fn']],
+    },
+    {
+      id: 'e2e-sidebar-fraud-http-fn',
+      type: 'function',
+      z,
+      name: 'screened',
+      func: "msg.payload = global.get('e2eScreened') || [];\nreturn msg;",
+      outputs: 1,
+      x: 320,
+      y: 600,
+      wires: [['e2e-sidebar-fraud-http-out']],
+    },
+    { id: 'e2e-sidebar-fraud-http-out', type: 'http response', z, name: '', x: 480, y: 600, wires: [] },
+  ];
+}
+
+describe('the OMS sidebar in a browser: dead letters (find, inspect, replay, discard) and held orders (accept, reject)', function () {
   this.timeout(120000);
   let runtime: StartedRuntime | undefined;
   let browser: Browser | undefined;
@@ -212,6 +355,21 @@ describe('the OMS sidebar in a browser: find, inspect, replay and discard dead l
     assert.equal(res.status, 200, await res.text());
   };
   const replays = () => api<Replayed[]>('e2e-replays');
+  const screened = () => api<Screened[]>('e2e-screened');
+  const holds = (query = 'status=all') => api<HoldPage>(`oms/holds?${query}`);
+  const holdOf = async (orderRef: string): Promise<Hold> => {
+    const found = (await holds(`status=all&order=${orderRef}`)).items;
+    assert.equal(found.length, 1, `one hold for ${orderRef}`);
+    return found[0];
+  };
+  const holdItem = (orderRef: string) =>
+    sidebar().locator('.oms-sidebar-hold-list-view .oms-sidebar-item', {
+      has: page.locator('.oms-sidebar-order', { hasText: new RegExp(`^${orderRef}$`) }),
+    });
+  const listedHolds = () =>
+    sidebar()
+      .locator('.oms-sidebar-hold-list-view .oms-sidebar-item .oms-sidebar-order')
+      .evaluateAll((els) => els.map((e) => e.textContent));
   const sidebar = () => page.locator('.oms-sidebar');
   const item = (orderRef: string) =>
     sidebar().locator('.oms-sidebar-list-view .oms-sidebar-item', {
@@ -342,7 +500,7 @@ describe('the OMS sidebar in a browser: find, inspect, replay and discard dead l
     await sidebar().locator('.oms-sidebar-search').pressSequentially('said no');
     await item('E2E-2').waitFor({ state: 'detached' });
     assert.deepEqual(await listedOrders(), ['E2E-1']);
-    await sidebar().locator('.red-ui-searchBox-clear').click();
+    await sidebar().locator('.oms-sidebar-letter-filters .red-ui-searchBox-clear').click();
     await item('E2E-2').waitFor({ state: 'visible' });
     assert.deepEqual(await listedOrders(), ['E2E-2', 'E2E-1']);
   });
@@ -481,6 +639,258 @@ describe('the OMS sidebar in a browser: find, inspect, replay and discard dead l
       return all.length === 3 ? all : undefined;
     });
     assert.deepEqual(seen.map((r) => r.orderRef).sort(), ['E2E-1', 'E2E-3', 'E2E-4']);
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  it('lists held orders with the rules that fired, live, under "Held orders"', async () => {
+    await inject('e2e-sidebar-fraud-in-1');
+    await waitFor('the first hold', async () => ((await holds()).total === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 20));
+    await inject('e2e-sidebar-fraud-in-2');
+    // Without a click, the section button counts what waits for a decision.
+    const count = sidebar().locator('.oms-sidebar-section-holds .oms-sidebar-section-count');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.oms-sidebar-section-holds .oms-sidebar-section-count')?.textContent === '2',
+    );
+    assert.equal(await count.innerText(), '2');
+    assert.deepEqual(
+      (await screened()).map((s) => [s.output, s.orderRef, s.decision]),
+      [
+        [2, 'HOLD-1', 'review'],
+        [2, 'HOLD-2', 'review'],
+      ],
+      'both left by output 2 (review)',
+    );
+
+    await sidebar().locator('.oms-sidebar-section-holds').click();
+    await sidebar().locator('.oms-sidebar-lookup').fill('');
+    await holdItem('HOLD-1').waitFor({ state: 'visible' });
+    await sidebar().locator('.oms-sidebar-list-view').waitFor({ state: 'hidden' });
+    assert.deepEqual(await listedHolds(), ['HOLD-2', 'HOLD-1']);
+    assert.equal(
+      (await sidebar().locator('.oms-sidebar-hold-list-view .oms-sidebar-hold-count').innerText()).trim(),
+      '2 of 2',
+    );
+    const first = holdItem('HOLD-1');
+    assert.equal((await first.locator('.oms-sidebar-score').innerText()).trim(), 'score 60');
+    assert.match(
+      await first.locator('.oms-sidebar-item-reasons').innerText(),
+      /^High value: order total 1500\.00 EUR is at or above 1000\.00 EUR$/,
+    );
+    assert.match(await first.locator('.oms-sidebar-item-meta').innerText(), /fraud check/);
+    await screenshot('oms-sidebar-holds.png');
+
+    // Search text narrows the list; cleared, both are back.
+    await sidebar().locator('.oms-sidebar-hold-search').pressSequentially('HOLD-2');
+    await holdItem('HOLD-1').waitFor({ state: 'detached' });
+    assert.deepEqual(await listedHolds(), ['HOLD-2']);
+    await sidebar().locator('.oms-sidebar-hold-filters .red-ui-searchBox-clear').click();
+    await holdItem('HOLD-1').waitFor({ state: 'visible' });
+    assert.deepEqual(await listedHolds(), ['HOLD-2', 'HOLD-1']);
+  });
+
+  it('opens a held order: score, every reason, the trail and the held message (secrets redacted)', async () => {
+    await holdItem('HOLD-1').click();
+    const detail = sidebar().locator('.oms-sidebar-detail-view');
+    await detail.locator('.oms-sidebar-accept').waitFor({ state: 'visible' });
+    assert.ok(await detail.locator('.oms-sidebar-reject').isVisible());
+    const text = await detail.innerText();
+    assert.match(text, /Hold #\d+ · HOLD-1/);
+    assert.match(text, /Status\s+Held/);
+    assert.match(text, /Score\s+60/);
+    assert.match(text, /Held by\s+the score \(60, review from 50\)/);
+    assert.match(text, /Held since\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    assert.match(text, /Correlation id\s+c-HOLD-1/);
+    assert.match(text, /Held in\s+fraud check/);
+    assert.deepEqual(
+      await detail
+        .locator('table.oms-sidebar-rules tbody tr')
+        .evaluateAll((rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent))),
+      [['High value', '60', (await holdOf('HOLD-1')).reasons.fired[0].reason]],
+    );
+    assert.deepEqual(
+      await detail
+        .locator('table.oms-sidebar-trail:not(.oms-sidebar-rules) tbody tr[data-kind]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind'))),
+      ['hold'],
+    );
+    assert.match(text, /hold #\d+ · score 60/);
+    // The held message: msg.payload (the order) and msg.oms open, the Authorization header not shown.
+    assert.ok(await detail.locator('.oms-sidebar-json .red-ui-debug-msg-element').first().isVisible());
+    assert.match(text, /orderRef: "HOLD-1"/);
+    assert.doesNotMatch(text, /e2e-secret/);
+    await screenshot('oms-sidebar-hold.png');
+  });
+
+  it('accepts it: it leaves the held list, the API says accepted, and the order left by output 1', async () => {
+    const { id } = await holdOf('HOLD-1');
+    const detail = sidebar().locator('.oms-sidebar-detail-view');
+    await detail.locator('.oms-sidebar-accept').click();
+    const form = detail.locator('.oms-sidebar-decide');
+    await form.waitFor({ state: 'visible' });
+    assert.match(
+      await form.locator('.oms-sidebar-decide-text').innerText(),
+      /Accept order HOLD-1\?.*output 1/,
+    );
+    assert.equal(
+      await form.locator('.oms-sidebar-decide-confirm').isDisabled(),
+      false,
+      'a reason is optional',
+    );
+    assert.equal(await holdItem('HOLD-1').count(), 1, 'nothing decided before the confirmation');
+    assert.equal((await holdOf('HOLD-1')).status, 'held');
+    await form.locator('.oms-sidebar-decide-reason').fill('called the customer');
+    await form.locator('.oms-sidebar-decide-confirm').click();
+    await page.locator('.red-ui-notification', { hasText: `Accepted order HOLD-1 (hold #${id})` }).waitFor();
+    await sidebar().locator('.oms-sidebar-hold-list-view').waitFor({ state: 'visible' });
+    await holdItem('HOLD-1').waitFor({ state: 'detached' });
+    assert.deepEqual(await listedHolds(), ['HOLD-2']);
+
+    const hold = await holdOf('HOLD-1');
+    assert.equal(hold.status, 'accepted');
+    assert.equal(hold.reason, 'called the customer');
+    assert.ok(hold.decidedBy);
+    const out = await waitFor('the accepted order', async () => {
+      const all = (await screened()).filter((s) => s.output !== 2);
+      return all.length > 0 ? all : undefined;
+    });
+    assert.deepEqual(out, [
+      {
+        output: 1,
+        orderRef: 'HOLD-1',
+        decision: 'accept',
+        decidedBy: hold.decidedBy,
+        reason: 'called the customer',
+      },
+    ]);
+  });
+
+  it('rejects only with a reason: refused without one in the UI, audited with it', async () => {
+    const { id } = await holdOf('HOLD-2');
+    await holdItem('HOLD-2').click();
+    const detail = sidebar().locator('.oms-sidebar-detail-view');
+    await detail.locator('.oms-sidebar-reject').click();
+    const form = detail.locator('.oms-sidebar-decide');
+    await form.waitFor({ state: 'visible' });
+    assert.match(await form.locator('.oms-sidebar-decide-text').innerText(), /A reason is required/);
+    const confirm = form.locator('.oms-sidebar-decide-confirm');
+    assert.equal(await confirm.isDisabled(), true, 'no reason, no reject');
+    const reason = form.locator('.oms-sidebar-decide-reason');
+    await reason.fill('   ');
+    assert.equal(await confirm.isDisabled(), true, 'blanks are no reason');
+    await reason.press('Enter');
+    await form
+      .locator('.oms-sidebar-decide-error', { hasText: 'Give a reason to reject the order.' })
+      .waitFor();
+    assert.equal((await holdOf('HOLD-2')).status, 'held');
+
+    await reason.fill('card reported stolen');
+    assert.equal(await confirm.isDisabled(), false);
+    await screenshot('oms-sidebar-hold-reject.png');
+    // The refreshes meanwhile (the accept above) left the form and the title alone.
+    assert.match(await detail.locator('.oms-sidebar-bar-title').innerText(), /^Hold #\d+ · HOLD-2$/);
+    assert.equal(await reason.inputValue(), 'card reported stolen');
+    assert.equal(await detail.locator('.oms-sidebar-accept').isVisible(), false, 'one decision at a time');
+    await confirm.click();
+    await page.locator('.red-ui-notification', { hasText: `Rejected order HOLD-2 (hold #${id})` }).waitFor();
+    await holdItem('HOLD-2').waitFor({ state: 'detached' });
+    assert.match(await sidebar().locator('.oms-sidebar-hold-list-view').innerText(), /No orders wait/);
+
+    const hold = await holdOf('HOLD-2');
+    assert.equal(hold.status, 'rejected');
+    assert.equal(hold.reason, 'card reported stolen');
+    const out = await waitFor('the rejected order', async () => {
+      const all = (await screened()).filter((s) => s.output === 3);
+      return all.length > 0 ? all : undefined;
+    });
+    assert.deepEqual(
+      out.map((s) => [s.orderRef, s.decision, s.reason]),
+      [['HOLD-2', 'reject', 'card reported stolen']],
+    );
+    const order = await api<{ trail: Array<{ kind: string; detail?: Record<string, unknown> }> }>(
+      'oms/orders/HOLD-2',
+    );
+    assert.deepEqual(
+      order.trail.map((e) => e.kind),
+      ['hold', 'decision'],
+    );
+    assert.deepEqual(order.trail[1].detail, {
+      holdId: id,
+      decision: 'rejected',
+      by: hold.decidedBy,
+      reason: 'card reported stolen',
+    });
+
+    // "All" shows decided holds with their decision.
+    await sidebar().locator('.oms-sidebar-hold-status').selectOption('all');
+    await holdItem('HOLD-1').waitFor({ state: 'visible' });
+    assert.match(
+      await holdItem('HOLD-1').locator('.oms-sidebar-badge:not(.oms-sidebar-score)').innerText(),
+      /Accepted/,
+    );
+    assert.match(
+      await holdItem('HOLD-2').locator('.oms-sidebar-badge:not(.oms-sidebar-score)').innerText(),
+      /Rejected/,
+    );
+    await sidebar().locator('.oms-sidebar-hold-status').selectOption('rejected');
+    await holdItem('HOLD-1').waitFor({ state: 'detached' });
+    assert.deepEqual(await listedHolds(), ['HOLD-2']);
+    await sidebar().locator('.oms-sidebar-hold-status').selectOption('held');
+    await holdItem('HOLD-2').waitFor({ state: 'detached' });
+  });
+
+  it("shows the API's refusal when an order was decided meanwhile, and an order's holds", async () => {
+    await inject('e2e-sidebar-fraud-in-3');
+    // No click on refresh: the runtime's comms message brings it in.
+    await holdItem('HOLD-3').waitFor({ state: 'visible' });
+    const { id } = await holdOf('HOLD-3');
+    await holdItem('HOLD-3').click();
+    const detail = sidebar().locator('.oms-sidebar-detail-view');
+    await detail.locator('.oms-sidebar-accept').click();
+    const form = detail.locator('.oms-sidebar-decide');
+    await form.waitFor({ state: 'visible' });
+    // Another analyst rejects it first.
+    await api(`oms/holds/${id}/reject`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'duplicate order' }),
+    });
+    await holdItem('HOLD-3').waitFor({ state: 'detached' });
+    // The refresh left the open form alone; confirming shows why the API refuses.
+    await form.locator('.oms-sidebar-decide-confirm').click();
+    await form.locator('.oms-sidebar-decide-error', { hasText: `Hold ${id} is already rejected` }).waitFor();
+    await page.locator('.red-ui-notification', { hasText: `Hold ${id} is already rejected` }).waitFor();
+    await form.locator('.oms-sidebar-decide-cancel').click();
+    await detail.locator('.oms-sidebar-accept').waitFor({ state: 'detached' });
+    assert.match(await detail.innerText(), /Status\s+Rejected/);
+    assert.match(await detail.innerText(), /Reason\s+duplicate order/);
+    assert.deepEqual(
+      (await screened()).filter((s) => s.orderRef === 'HOLD-3').map((s) => s.output),
+      [2, 3],
+      'sent on once, by output 3',
+    );
+
+    // The order lookup shows the holds of the order, and its trail the decision with its reason.
+    await sidebar().locator('.oms-sidebar-lookup').fill('HOLD-2');
+    await sidebar().locator('.oms-sidebar-lookup').press('Enter');
+    const view = sidebar().locator('.oms-sidebar-order-view');
+    await view.locator('.oms-sidebar-order-holds .oms-sidebar-hold-item').waitFor({ state: 'visible' });
+    assert.deepEqual(
+      await view
+        .locator('table.oms-sidebar-trail tbody tr[data-kind]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind'))),
+      ['hold', 'decision'],
+    );
+    assert.match(await view.innerText(), /rejected · by \S+ · “card reported stolen”/);
+    assert.equal(await view.locator('.oms-sidebar-order-holds .oms-sidebar-hold-item').count(), 1);
+    await sidebar().locator('.oms-sidebar-back').click();
+    await sidebar().locator('.oms-sidebar-back').click();
+    await sidebar().locator('.oms-sidebar-hold-list-view').waitFor({ state: 'visible' });
+    // Back to the dead letters.
+    await sidebar().locator('.oms-sidebar-section-letters').click();
+    await sidebar().locator('.oms-sidebar-list-view').waitFor({ state: 'visible' });
+    await sidebar().locator('.oms-sidebar-search').waitFor({ state: 'visible' });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 });
