@@ -39,6 +39,7 @@ import { z } from 'zod';
 import { checkAddress, type AddressField, type AddressRuleChange } from '../../lib/address/rules';
 import { AddressSchema, type Address } from '../../lib/order/model';
 import { seededUnit } from '../http-peer';
+import { argValue, BodyTooLarge, checkRate, readBody, sleep, type Reply } from '../util';
 
 export type AddressVerdict = 'valid' | 'corrected' | 'invalid';
 
@@ -417,39 +418,6 @@ export const VALIDATE_PATH = '/v1/addresses/validate';
 
 const MAX_BODY = 1024 * 1024;
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge('body too large'));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function checkRate(name: string, rate: number): number {
-  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be between 0 and 1, got ${rate}`);
-  return rate;
-}
-
 /** Equal-length digests, so the comparison takes the same time whatever the key. */
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -593,7 +561,7 @@ export async function startAddressSandbox(options: AddressSandboxOptions = {}): 
     };
     let reply: Reply;
     try {
-      const text = await readBody(req);
+      const text = await readBody(req, MAX_BODY);
       if (entry.delayMs > 0) await sleep(entry.delayMs);
       reply = route(req, url.pathname, text, entry);
     } catch (error) {
@@ -641,13 +609,6 @@ export async function startAddressSandbox(options: AddressSandboxOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // CLI: node dist/sandbox/address/server.js [--port P] [--api-key K]
 // prints one JSON line {url, port} and serves until SIGINT/SIGTERM.
-
-function argValue(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const inline = args.find((a) => a.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
-}
 
 async function main(args: readonly string[]): Promise<void> {
   const rawPort = argValue(args, '--port');

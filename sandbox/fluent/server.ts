@@ -31,6 +31,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { seededUnit } from '../http-peer';
+import { argValue, BodyTooLarge, checkRate, numberArg, readBody, sleep, type Reply } from '../util';
 import {
   seedData,
   type FluentAttribute,
@@ -421,36 +422,8 @@ function rejection(code: string, ref: string): GraphQLError {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge('body too large'));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const HTTP_REASONS: Record<number, string> = {
   500: 'Internal Server Error',
@@ -463,11 +436,6 @@ const FINAL_STATUSES = new Set(['CANCELLED', 'COMPLETE', 'SHIPPED', 'DELIVERED',
 
 /** Deterministic event ids in UUID form. */
 const eventId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-
-function checkRate(name: string, rate: number): number {
-  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be between 0 and 1, got ${rate}`);
-  return rate;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The server
@@ -1206,7 +1174,7 @@ export async function startFluentSandbox(options: FluentSandboxOptions): Promise
     };
     let reply: Reply;
     try {
-      const text = await readBody(req);
+      const text = await readBody(req, MAX_BODY);
       if (faults.latencyMs > 0) await sleep(faults.latencyMs);
       reply = await route(req, url, text, entry);
     } catch (error) {
@@ -1300,21 +1268,8 @@ export const SANDBOX_DEFAULT_CREDENTIALS = {
   password: 'oms-pass',
 } as const;
 
-function argValue(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const inline = args.find((a) => a.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
-}
-
 async function main(args: readonly string[]): Promise<void> {
-  const number = (name: string): number | undefined => {
-    const raw = argValue(args, name);
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) throw new Error(`${name} needs a number, got ${raw}`);
-    return value;
-  };
+  const number = (name: string): number | undefined => numberArg(args, name);
   const d = SANDBOX_DEFAULT_CREDENTIALS;
   const sandbox = await startFluentSandbox({
     port: number('--port') ?? 0,

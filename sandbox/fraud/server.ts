@@ -28,6 +28,7 @@ import { signWebhook, SIGNIFYD_CHECKPOINT_HEADER, type FraudDecision } from '../
 import { currencyMinorUnits } from '../../lib/order/iso';
 import { parseJsonMoney } from '../../lib/order/money';
 import { seededUnit } from '../http-peer';
+import { argValue, BodyTooLarge, checkRate, numberArg, readBody, type Reply } from '../util';
 
 export type ScreeningApi = 'generic' | 'signifyd';
 
@@ -383,32 +384,6 @@ function readSignifydSale(body: unknown): ScreeningInput | Problems {
 
 const MAX_BODY = 1024 * 1024;
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge('body too large'));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 /** Read the request and never answer it: the timeout fault. */
 const HANG = Symbol('hang');
 
@@ -417,11 +392,6 @@ const HTTP_REASONS: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
-
-function checkRate(name: string, rate: number): number {
-  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be between 0 and 1, got ${rate}`);
-  return rate;
-}
 
 const SIGNIFYD_ACTIONS: Record<FraudDecision, string> = {
   accept: 'ACCEPT',
@@ -792,7 +762,7 @@ export async function startFraudSandbox(options: FraudSandboxOptions): Promise<F
     };
     let reply: Reply | typeof HANG;
     try {
-      const text = await readBody(req);
+      const text = await readBody(req, MAX_BODY);
       if (faults.latencyMs > 0) await delay(faults.latencyMs);
       // A request still in flight when the sandbox closed decides nothing.
       if (closed) {
@@ -903,21 +873,8 @@ export const FRAUD_SANDBOX_DEFAULT_CREDENTIALS = {
   teamApiKey: 'signifyd-sandbox-team-key',
 } as const;
 
-function argValue(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const inline = args.find((a) => a.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
-}
-
 async function main(args: readonly string[]): Promise<void> {
-  const number = (name: string): number | undefined => {
-    const raw = argValue(args, name);
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) throw new Error(`${name} needs a number, got ${raw}`);
-    return value;
-  };
+  const number = (name: string): number | undefined => numberArg(args, name);
   const d = FRAUD_SANDBOX_DEFAULT_CREDENTIALS;
   const sandbox = await startFraudSandbox({
     port: number('--port') ?? 0,
