@@ -49,8 +49,11 @@ export async function checkOrderAddresses(
         if (answer.providerRef) result.providerRef = answer.providerRef;
         result.changes.push(...answer.changes.map((c) => ({ ...c, source: 'provider' as const })));
         result.reasons.push(...answer.reasons);
-        if (answer.status === 'invalid') result.status = 'invalid';
-        else address = answer.address;
+        if (answer.status === 'invalid') {
+          result.status = 'invalid';
+          if (answer.reasons.length === 0)
+            result.reasons.push('the address service refused the address without saying why');
+        } else address = answer.address;
       }
       if (result.status !== 'invalid') {
         result.status = result.changes.length > 0 ? 'corrected' : 'valid';

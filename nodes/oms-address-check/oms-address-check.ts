@@ -7,6 +7,7 @@ import { checkOrderAddresses } from '../../lib/address/check';
 import { ADDRESS_FIELDS, type AddressField } from '../../lib/address/rules';
 import type { AddressVerdict } from '../../lib/address/provider';
 import { OrderSchema } from '../../lib/order/model';
+import { peerCodeClassifier } from '../../lib/reliability';
 import { isCountryCode } from '../../lib/order/iso';
 import type { AddressProviderNode } from '../shared/address-provider-node';
 import { throttleStatus } from '../shared/status';
@@ -32,6 +33,8 @@ class AddressCheckError extends Error {
 
 const OUTPUT: Record<AddressVerdict, number> = { valid: 0, corrected: 1, invalid: 2 };
 
+peerCodeClassifier.register({ OMS_ADDRESS_TIMEOUT: 'retryable' }, [], 'Address check');
+
 export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
     RED._(`oms-address-check.${key}`, params);
@@ -44,10 +47,14 @@ export = function register(RED: NodeAPI): void {
       ? (RED.nodes.getNode(config.provider) as AddressProviderNode | null)
       : null;
     const timeoutMs = Math.max(1, Number(config.timeout) || 20) * 1000;
-    const require = (config.requireFields ?? '')
+    const named = (config.requireFields ?? '')
       .split(',')
       .map((f) => f.trim())
-      .filter((f): f is AddressField => (ADDRESS_FIELDS as readonly string[]).includes(f));
+      .filter((f) => f !== '');
+    const require = named.filter((f): f is AddressField => (ADDRESS_FIELDS as readonly string[]).includes(f));
+    for (const unknown of named.filter((f) => !require.includes(f as AddressField)))
+      node.warn(t('errors.requireField', { field: unknown, fields: ADDRESS_FIELDS.join(', ') }));
+    if (config.provider && !provider) node.warn(t('errors.noProvider'));
     const defaultCountry = (config.defaultCountry ?? '').trim().toUpperCase();
     if (defaultCountry && !isCountryCode(defaultCountry))
       node.warn(t('errors.defaultCountry', { value: defaultCountry }));
@@ -98,8 +105,16 @@ export = function register(RED: NodeAPI): void {
           }));
           done();
         },
-        (err: Error & { code?: string }) => {
-          status.now({ fill: 'red', shape: 'ring', text: err.code ?? 'error' });
+        (failure: Error & { code?: string }) => {
+          // The node's own time ran out: say so, with the order (retryable, like any timeout).
+          const err =
+            failure.name === 'AbortError' || failure.name === 'TimeoutError'
+              ? new AddressCheckError(
+                  t('errors.timeout', { order: order.data.orderRef, seconds: timeoutMs / 1000 }),
+                  'OMS_ADDRESS_TIMEOUT',
+                )
+              : failure;
+          status.now({ fill: 'red', shape: 'ring', text: (err as { code?: string }).code ?? 'error' });
           done(err);
         },
       );

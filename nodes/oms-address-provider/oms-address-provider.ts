@@ -22,7 +22,7 @@ export = function register(RED: NodeAPI): void {
     const credentials: Partial<ProviderCredentials> = this.credentials ?? {};
     const apiKey = fromEnv(typeof credentials.apiKey === 'string' ? credentials.apiKey : undefined) ?? '';
     const baseUrl = fromEnv(config.baseUrl) ?? '';
-    const timeoutMs = (Number(config.timeout) || 10) * 1000;
+    const timeoutMs = Math.max(1, Number(config.timeout) || 10) * 1000;
     node.label = baseUrl;
     node.client = new AddressProviderClient({ baseUrl, apiKey, timeoutMs });
     node.on('close', () => node.client.close());

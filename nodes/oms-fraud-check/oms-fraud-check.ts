@@ -69,6 +69,7 @@ export = function register(RED: NodeAPI): void {
       config.failPolicy === 'open' || config.failPolicy === 'closed' ? config.failPolicy : 'review';
     const timeoutMs = Math.max(1, Number(config.providerTimeout) || 10) * 1000;
     const counts = { accept: 0, review: 0, reject: 0, held: 0 };
+    if (config.provider && !provider) node.warn(t('errors.noProvider'));
     const status = throttleStatus(node);
     node.on('close', () => status.stop());
 
