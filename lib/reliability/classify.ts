@@ -163,6 +163,12 @@ export function codeClassifier(
 /** Shared registry used by defaultClassifier: peer modules register their codes here at load. */
 export const peerCodeClassifier: CodeClassifier = codeClassifier();
 
+// The peer clients name an HTTP failure without a peer code HTTP_<status>. Node-RED's copy of an
+// error into msg.error keeps only message and code, so the status is read back from the code, with
+// the rule of httpClassifier below (newest pattern first: the retryable ones win).
+peerCodeClassifier.register({}, [{ test: /^HTTP_4\d\d$/, kind: 'permanent' }], 'HTTP');
+peerCodeClassifier.register({}, [{ test: /^HTTP_(?:408|425|429|5\d\d)$/, kind: 'retryable' }], 'HTTP');
+
 // ---------------------------------------------------------------------------------------------
 // HTTP
 

@@ -415,22 +415,28 @@ export class SftpConnection {
       remote,
       async (s, signal, touch) => {
         const temp = path.join(path.dirname(localFile), `.${path.basename(localFile)}.${randomTag()}.part`);
+        // Parallel reads (ssh2's fastGet): one request in flight at a time waits a round trip per
+        // 32 KiB (bench/README.md). Memory stays bounded by concurrency × chunk size.
+        const transfer = new Promise<void>((resolve, reject) =>
+          s.sftp.fastGet(
+            remote,
+            temp,
+            { concurrency: 8, chunkSize: 32 * 1024, step: () => touch() },
+            (err) => (err ? reject(err) : resolve()),
+          ),
+        );
         try {
-          // Parallel reads (ssh2's fastGet): one request in flight at a time waits a round trip per
-          // 32 KiB (bench/README.md). Memory stays bounded by concurrency × chunk size.
-          await call<void>(signal, (cb) =>
-            s.sftp.fastGet(
-              remote,
-              temp,
-              { concurrency: 8, chunkSize: 32 * 1024, step: () => touch() },
-              (err) => cb(err),
-            ),
-          );
+          await Promise.race([transfer, whenAborted(signal)]);
           const { size } = await statLocal(temp);
           await renameLocal(temp, localFile);
           return size;
         } catch (error) {
           await rm(temp, { force: true });
+          // Cut short, fastGet may still open or write the temporary file: remove it once it stops.
+          transfer.then(
+            () => rm(temp, { force: true }),
+            () => rm(temp, { force: true }),
+          );
           throw error;
         }
       },

@@ -184,6 +184,16 @@ describe('lib/reliability/classify', () => {
       assert.equal(c.kind, 'permanent');
       assert.equal(c.reason, 'TestPeer TESTPEER_0001');
     });
+
+    it('reads the status back from an HTTP_<status> code, as msg.error keeps it', () => {
+      const kind = (code: string): string => defaultClassifier({ message: 'failed', code }, NOW).kind;
+      assert.equal(kind('HTTP_404'), 'permanent');
+      assert.equal(kind('HTTP_422'), 'permanent');
+      assert.equal(kind('HTTP_429'), 'retryable');
+      assert.equal(kind('HTTP_408'), 'retryable');
+      assert.equal(kind('HTTP_503'), 'retryable');
+      assert.equal(defaultClassifier({ code: 'HTTP_404' }, NOW).reason, 'HTTP HTTP_404');
+    });
   });
 
   describe('flags', () => {

@@ -371,6 +371,8 @@ describe('lib/transport SFTP client against the sandbox server', () => {
       const pending = c.download('/slow.txt', path.join(local, 'slow.txt'), { signal: controller.signal });
       setTimeout(() => controller.abort(), 50);
       await assert.rejects(pending, { name: 'AbortError' });
+      // No temporary file stays, also when the transfer was still starting when it was cut short.
+      await until(async () => readdirSync(local).length === 0, 'no file left in the download folder');
       assert.deepEqual(readdirSync(local), []);
     });
 
