@@ -270,6 +270,7 @@ export = function register(RED: NodeAPI): void {
             decision: final,
             decidedBy: by,
             decidedAt: new Date(decided.decidedAt ?? Date.now()).toISOString(),
+            summary: `${final} (decided by ${by}${reason ? `: ${reason}` : ''}) — held as: ${String((oms.fraud as { summary?: unknown } | undefined)?.summary ?? '')}`,
             ...(reason ? { reason } : {}),
             heldFor: hold.id,
           },

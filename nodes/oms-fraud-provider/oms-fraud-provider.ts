@@ -48,7 +48,7 @@ function rawBody(req: Request): Promise<Buffer> {
 }
 
 interface Router {
-  stack: Array<{ handle?: unknown; route?: { path?: string; methods?: Record<string, boolean> } }>;
+  stack: Array<{ handle?: unknown; route?: { stack?: Array<{ handle?: unknown }> } }>;
 }
 
 interface ExpressApp {
@@ -95,11 +95,11 @@ function captureRawBodies(nodeApp: unknown, fullPath: (req: Request) => boolean)
   if (stack && at > 0) stack.unshift(...stack.splice(at, 1));
 }
 
-/** Takes a route off Node-RED's node HTTP app, as its http-in node does on redeploy. */
-function removeRoute(app: unknown, path: string): void {
+/** Takes our route off Node-RED's node HTTP app on redeploy (an http-in node's on the same path stays). */
+function removeRoute(app: unknown, handler: unknown): void {
   const router = routerOf(app as ExpressApp);
   if (!router) return;
-  router.stack = router.stack.filter((layer) => !(layer.route?.path === path && layer.route.methods?.post));
+  router.stack = router.stack.filter((layer) => !layer.route?.stack?.some((l) => l.handle === handler));
 }
 
 export = function register(RED: NodeAPI): void {
@@ -141,6 +141,7 @@ export = function register(RED: NodeAPI): void {
       return () => owners.delete(owner);
     };
 
+    const webhook = (req: Request, res: Response): void => void receive(req, res);
     const path = (config.webhookPath ?? '').trim();
     node.webhookPath = '';
     if (path !== '') {
@@ -150,9 +151,7 @@ export = function register(RED: NodeAPI): void {
       else {
         taken.set(route, node.id);
         node.webhookPath = route;
-        RED.httpNode.post(route, (req: Request, res: Response) => {
-          void receive(req, res);
-        });
+        RED.httpNode.post(route, webhook);
       }
     }
 
@@ -193,7 +192,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', () => {
       if (node.webhookPath) {
-        removeRoute(RED.httpNode, node.webhookPath);
+        removeRoute(RED.httpNode, webhook);
         if (taken.get(node.webhookPath) === node.id) taken.delete(node.webhookPath);
       }
       owners.clear();
