@@ -12,14 +12,20 @@ import {
   type FraudDecision,
   type FraudResult,
 } from '../../lib/fraud';
-import { FraudProviderError, type ProviderDecision } from '../../lib/fraud/provider';
+import {
+  decideScreening,
+  parseFailOpenLimits,
+  rulesSettle,
+  type OutagePolicy,
+  type ProviderOutcome,
+} from '../../lib/fraud/decision';
+import { FraudProviderError } from '../../lib/fraud/provider';
 import { screeningRequest } from '../../lib/fraud/screening';
 import { OrderSchema, type Order } from '../../lib/order/model';
 import { peerCodeClassifier } from '../../lib/reliability';
 import { decodeMessage, encodeMessage, type Hold } from '../../lib/store';
-import { publish } from '../shared/admin-api';
 import type { FraudProviderNode, HoldOwner } from '../shared/fraud-provider-node';
-import type { HoldTarget } from '../shared/admin-api';
+import { publish, type HoldTarget } from '../shared/admin-api';
 import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import { formatTemplate } from '../shared/template';
@@ -46,8 +52,6 @@ class FraudCheckError extends Error {
   }
 }
 
-type Policy = 'review' | 'open' | 'closed';
-const SEVERITY: Record<FraudDecision, number> = { accept: 0, review: 1, reject: 2 };
 /** The lifecycle move each output asks of an oms-lifecycle node with an empty move. */
 const TRANSITION: Record<FraudDecision, string> = { accept: 'Validated', review: 'hold', reject: 'reject' };
 
@@ -65,7 +69,7 @@ export = function register(RED: NodeAPI): void {
     const provider = config.provider
       ? (RED.nodes.getNode(config.provider) as FraudProviderNode | null)
       : null;
-    const policy: Policy =
+    const policy: OutagePolicy =
       config.failPolicy === 'open' || config.failPolicy === 'closed' ? config.failPolicy : 'review';
     const timeoutMs = Math.max(1, Number(config.providerTimeout) || 10) * 1000;
     const counts = { accept: 0, review: 0, reject: 0, held: 0 };
@@ -82,27 +86,10 @@ export = function register(RED: NodeAPI): void {
     } else rules = parsed.config;
     let openLimits: Record<string, number> = {};
     if (policy === 'open') {
-      let limits: unknown;
-      try {
-        limits = JSON.parse(config.failOpenLimits || '{}');
-      } catch (err) {
-        limits = (err as Error).message;
-      }
-      const valid =
-        limits !== null &&
-        typeof limits === 'object' &&
-        !Array.isArray(limits) &&
-        Object.entries(limits).every(
-          ([k, v]) => /^[A-Z]{3}$/.test(k) && Number.isInteger(v) && (v as number) > 0,
-        );
-      if (valid) openLimits = limits as Record<string, number>;
+      const parsedLimits = parseFailOpenLimits(config.failOpenLimits);
+      if ('limits' in parsedLimits) openLimits = parsedLimits.limits;
       else {
-        configError = t('errors.failOpenLimits', {
-          message:
-            typeof limits === 'string'
-              ? limits
-              : 'expected {"EUR": 20000, ...}: currency codes and amounts in minor units',
-        });
+        configError = t('errors.failOpenLimits', { message: parsedLimits.error });
         node.error(configError);
       }
     }
@@ -135,33 +122,22 @@ export = function register(RED: NodeAPI): void {
       return held;
     }
 
-    /** Asks the provider; undefined when it is down or slow (the policy then decides). */
-    async function askProvider(
-      order: Order,
-      fraud: Record<string, unknown>,
-    ): Promise<ProviderDecision | undefined> {
-      if (!provider) return undefined;
+    /** Asks the provider: its answer, or why there is none (the policy then decides). */
+    async function askProvider(client: FraudProviderNode['client'], order: Order): Promise<ProviderOutcome> {
       try {
-        return await provider.client.screen(screeningRequest(order, config.callbackUrl || undefined), {
+        const answer = await client.screen(screeningRequest(order, config.callbackUrl || undefined), {
           signal: AbortSignal.timeout(timeoutMs),
         });
+        return { answer };
       } catch (err) {
         const e = err as Error & { code?: string };
         // Refused credentials are the account's fault, not an outage: Catch, then a dead letter.
         if (e instanceof FraudProviderError && e.code === 'OMS_FRAUD_AUTH') throw e;
-        fraud.provider = { error: { code: e.code ?? e.name, message: e.message }, policy };
-        // This order cannot be screened (no e-mail, say): an analyst decides, whatever the policy.
-        if (e instanceof FraudProviderError && e.code === 'OMS_FRAUD_BAD_REQUEST')
-          fraud.provider = { ...(fraud.provider as object), policy: 'review' };
-        return undefined;
+        return {
+          error: { code: e.code ?? e.name, message: e.message },
+          cannotScreen: e instanceof FraudProviderError && e.code === 'OMS_FRAUD_BAD_REQUEST',
+        };
       }
-    }
-
-    function outageDecision(order: Order, applied: Policy): FraudDecision {
-      if (applied === 'closed') return 'reject';
-      if (applied === 'review') return 'review';
-      const limit = openLimits[order.currency];
-      return typeof limit === 'number' && order.totals.grandTotal < limit ? 'accept' : 'review';
     }
 
     async function screen(msg: Record<string, unknown>): Promise<FraudDecision> {
@@ -184,45 +160,28 @@ export = function register(RED: NodeAPI): void {
           now,
         );
         await recordOrder(order.data, history, now);
+        const outcome =
+          provider && !rulesSettle(result) ? await askProvider(provider.client, order.data) : undefined;
+        const final = decideScreening(result, outcome, {
+          kind: provider?.client.settings.kind ?? '',
+          policy,
+          openLimits,
+          currency: order.data.currency,
+          total: order.data.totals.grandTotal,
+        });
+        const decision = final.decision;
+        const answer = outcome && 'answer' in outcome ? outcome.answer : undefined;
         const fraud: Record<string, unknown> = {
-          decision: result.decision,
+          decision,
           score: result.score,
           fired: result.fired,
-          decidedBy: result.decidedBy,
+          decidedBy: final.decidedBy,
           summary: result.summary,
           reviewAt: result.reviewAt,
           rejectAt: result.rejectAt,
+          ...(final.provider ? { provider: final.provider } : {}),
           at: new Date(now).toISOString(),
         };
-        let decision = result.decision;
-        // The rules have the last word on a reject and on an accept of their own (an allow list).
-        const settled =
-          decision === 'reject' || (result.decidedBy.startsWith('rule') && decision === 'accept');
-        let answer: ProviderDecision | undefined;
-        if (!settled && provider) {
-          answer = await askProvider(order.data, fraud);
-          if (answer) {
-            fraud.provider = {
-              decision: answer.decision,
-              pending: answer.pending,
-              score: answer.score,
-              reasons: answer.reasons,
-              providerRef: answer.providerRef,
-            };
-            if (SEVERITY[answer.decision] > SEVERITY[decision]) {
-              decision = answer.decision;
-              fraud.decidedBy = `provider:${provider.client.settings.kind}`;
-            }
-          } else {
-            const applied = (fraud.provider as { policy: Policy }).policy;
-            const fallback = outageDecision(order.data, applied);
-            if (SEVERITY[fallback] >= SEVERITY[decision]) {
-              decision = fallback;
-              fraud.decidedBy = `policy ${applied} (provider unavailable)`;
-            }
-          }
-        }
-        fraud.decision = decision;
         const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Record<string, unknown>;
         msg.oms = { ...oms, fraud, transition: TRANSITION[decision] };
         if (decision === 'review') {
@@ -256,11 +215,12 @@ export = function register(RED: NodeAPI): void {
       by: string,
       reason?: string,
     ): Promise<boolean> {
+      // Read the held message before deciding: an order decided but never sent on would be lost.
+      const msg = decodeMessage(hold.message ?? '') as Record<string, unknown>;
       const held = lease();
       try {
         const decided = await held.store.holds.decide(hold.id, decision, Date.now(), by, reason);
-        if (!decided?.message) return false;
-        const msg = decodeMessage(decided.message) as Record<string, unknown>;
+        if (!decided) return false;
         const oms = (msg.oms ?? {}) as Record<string, unknown>;
         const final: FraudDecision = decision === 'accepted' ? 'accept' : 'reject';
         msg.oms = {
