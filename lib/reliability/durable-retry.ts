@@ -4,7 +4,15 @@
 // required), or given up. Failures come back as messages carrying this queue's marker in
 // msg.oms.retry; each is classified and sent again after the policy's delay, always as the
 // message first arrived. Timers are the caller's: `pump()` when `nextDueAt()` comes.
-import { decodeMessage, encodeMessage, type ErrorInfo, type RetryQueue, type RetryRecord } from '../store';
+import {
+  CustodyConflict,
+  decodeMessage,
+  encodeMessage,
+  type CustodyStep,
+  type ErrorInfo,
+  type RetryQueue,
+  type RetryRecord,
+} from '../store';
 import type { Classifier } from './classify';
 import { errorFromMessage } from './classify';
 import { errorInfoOf } from './message-error';
@@ -49,7 +57,24 @@ export interface DurableRetryOptions {
   text: { notAcknowledged(seconds: number): string; cutShort(attempt: number, of: number): string };
   onGiveUp?(orderRef: string, explanation: string): void;
   now?(): number;
+  /** Custody (docs/reliability.md): without it the queue keeps its records and nothing else. */
+  custody?: RetryCustody;
 }
+
+/** How the queue takes and hands on custody of the orders it holds (the node kit's side). */
+export interface RetryCustody {
+  /** The order enters the queue: a handoff of kind 'retry' (compare-and-set on msg's token). */
+  take(msg: Msg): CustodyStep | undefined;
+  /** The step completed: the order's custody, if the queue still holds it, is released or checkpointed. */
+  acknowledged(record: RetryRecord, token: string): CustodyStep | undefined;
+  /** Given up without a dead-letter node to take it: at rest on the exhausted output. */
+  givenUp(msg: Msg): CustodyStep | undefined;
+  /** The token the store holds for the order now. */
+  tokenOf(orderRef: string): Promise<string | undefined>;
+}
+
+/** The custody token of an order held by retry record `id`. */
+export const retryToken = (id: number): string => `retry-${id}`;
 
 const BATCH = 100;
 
@@ -98,7 +123,8 @@ export class DurableRetry {
   /**
    * A message arriving at the input: new, an acknowledgement, or a failure. Messages may be
    * received concurrently: the outcomes of one record are handled one after another, together
-   * with `pump()`'s handling of that record.
+   * with `pump()`'s handling of that record. A new message that is a stale copy of an order
+   * (custody moved on since it was sent) is dropped.
    */
   async receive(msg: Msg): Promise<void> {
     const mine = this.marker(msg);
@@ -132,22 +158,31 @@ export class DurableRetry {
     // of the same outcome (a function node's node.error also completes; the HTTP Request node
     // both throws and sends on a network error).
     const current = held && held.state === 'inflight' && held.attempt === mine?.attempt ? held : undefined;
-    const add = async (): Promise<number> => {
-      const id = await store.add(queue, {
-        message: original(msg),
-        orderRef: typeof orderRef === 'string' ? orderRef : undefined,
-        at: now,
-        dueAt: now + ackTimeoutMs,
-      });
+    const ref = typeof orderRef === 'string' ? orderRef : undefined;
+    /** Stores a new record; undefined for a stale copy. `tracked`: this queue holds the order. */
+    const add = async (withCustody: boolean): Promise<{ id: number; tracked: boolean } | undefined> => {
+      const entry = { message: original(msg), orderRef: ref, at: now, dueAt: now + ackTimeoutMs };
+      const step = withCustody ? this.o.custody?.take(msg) : undefined;
+      let id: number;
+      try {
+        id = await store.add(queue, entry, step);
+      } catch (err) {
+        if (!(err instanceof CustodyConflict)) throw err;
+        if (err.result.reason === 'stale') return undefined;
+        id = await store.add(queue, entry); // held elsewhere: kept here untracked
+        delete (msg.oms as Msg).custody; // take() stamped it; the order is not this copy's
+        await this.o.stored?.(msg);
+        return { id, tracked: false };
+      }
       await this.o.stored?.(msg);
-      return id;
+      return { id, tracked: step !== undefined && 'handoff' in step };
     };
     if (!error) {
-      if (current)
-        await store.remove(current.id); // acknowledged: the step completed
+      if (current) await this.acknowledge(current, msg);
       else if (!mine) {
-        const id = await add();
-        this.stamp(msg, { id, attempt: 1 });
+        const added = await add(true);
+        if (!added) return;
+        this.stamp(msg, { id: added.id, attempt: 1 }, {}, added.tracked);
         this.o.send(msg);
       }
     } else if (current) {
@@ -155,12 +190,31 @@ export class DurableRetry {
     } else if (!held) {
       // A failure of a message not held (forgotten after its timeout, or never sent by this
       // queue): keep it from now on and retry it like any other.
-      const id = await add();
+      const added = await add(!mine);
+      if (!added) return;
       const attempt = mine?.attempt ?? 1;
-      if (attempt > 1) await store.markSent(id, attempt, now + ackTimeoutMs);
-      const stored = await store.get(id);
+      if (attempt > 1) await store.markSent(added.id, attempt, now + ackTimeoutMs);
+      const stored = await store.get(added.id);
       if (stored) await this.failed(stored, error, msg);
     }
+  }
+
+  /** The step completed: the record goes, and custody with it (or a checkpoint, see RetryCustody). */
+  private async acknowledge(record: RetryRecord, msg: Msg): Promise<void> {
+    const token = retryToken(record.id);
+    const step = this.tokenIn(msg) === token ? this.o.custody?.acknowledged(record, token) : undefined;
+    try {
+      await this.o.store.remove(record.id, step);
+    } catch (err) {
+      if (!(err instanceof CustodyConflict)) throw err;
+      await this.o.store.remove(record.id); // the next step took the order meanwhile
+    }
+  }
+
+  /** The custody token msg carries. */
+  private tokenIn(msg: Msg): string | undefined {
+    const token = ((msg.oms as Msg | undefined)?.custody as { token?: unknown } | undefined)?.token;
+    return typeof token === 'string' ? token : undefined;
   }
 
   /** Handles every record whose time has come. */
@@ -219,6 +273,7 @@ export class DurableRetry {
     msg: Msg,
     record: Pick<RetryRecord, 'id' | 'attempt'> & Partial<RetryRecord>,
     extra: Partial<RetryMarker> = {},
+    tracked = false,
   ): void {
     const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Msg;
     const retry: RetryMarker = {
@@ -231,7 +286,18 @@ export class DurableRetry {
       ...(record.lastError ? { lastError: record.lastError.message } : {}),
       ...extra,
     };
-    msg.oms = { ...oms, attempts: record.attempt, retry };
+    msg.oms = {
+      ...oms,
+      attempts: record.attempt,
+      retry,
+      ...(tracked ? { custody: { token: retryToken(record.id), holder: this.o.queue } } : {}),
+    };
+  }
+
+  /** Whether the store holds the record's order under this queue's token. */
+  private async tracked(record: RetryRecord): Promise<boolean> {
+    if (!this.o.custody || !record.orderRef) return false;
+    return (await this.o.custody.tokenOf(record.orderRef)) === retryToken(record.id);
   }
 
   private async resend(record: RetryRecord): Promise<void> {
@@ -239,7 +305,7 @@ export class DurableRetry {
     await this.o.store.markSent(record.id, attempt, this.now() + this.o.ackTimeoutMs);
     const msg = decodeMessage(record.message);
     msg._msgid = this.o.newMessageId();
-    this.stamp(msg, { ...record, attempt });
+    this.stamp(msg, { ...record, attempt }, {}, await this.tracked(record));
     this.o.send(msg);
   }
 
@@ -276,6 +342,12 @@ export class DurableRetry {
    */
   private async giveUp(record: RetryRecord): Promise<void> {
     const lastError = record.lastError ?? { message: 'gave up' };
+    const msg = decodeMessage(record.message);
+    msg._msgid = this.o.newMessageId();
+    // The message as it first arrived, plus what went wrong in msg.error (as Catch would set it).
+    const { gaveUp, explanation, ...error } = lastError;
+    msg.error = error;
+    this.stamp(msg, record, { attempts: record.attempt, gaveUp, explanation }, await this.tracked(record));
     if (this.o.exhaustedAreTaken()) {
       await this.o.store.markExhausted(record.id, {
         at: record.lastFailureAt ?? this.now(),
@@ -287,14 +359,9 @@ export class DurableRetry {
         },
       });
     } else {
-      await this.o.store.remove(record.id);
+      const step = this.tokenIn(msg) === retryToken(record.id) ? this.o.custody?.givenUp(msg) : undefined;
+      await this.o.store.remove(record.id, step);
     }
-    const msg = decodeMessage(record.message);
-    msg._msgid = this.o.newMessageId();
-    // The message as it first arrived, plus what went wrong in msg.error (as Catch would set it).
-    const { gaveUp, explanation, ...error } = lastError;
-    msg.error = error;
-    this.stamp(msg, record, { attempts: record.attempt, gaveUp, explanation });
     this.o.exhaust(msg);
   }
 }

@@ -145,6 +145,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX holds_provider_ref ON holds (provider_ref);
     `,
   },
+  {
+    version: 3,
+    description: 'custody of every order in flight, and the runtimes that hold it',
+    sql: `
+      -- One row per order that is not in a final state: which one place holds it
+      -- (lib/store/ports/custody.ts, docs/reliability.md).
+      CREATE TABLE custody (
+        order_ref      TEXT PRIMARY KEY,
+        holder         TEXT NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('checkpoint', 'end', 'retry', 'dead-letter')),
+        port           INTEGER,
+        ref            INTEGER,
+        token          TEXT NOT NULL,
+        state          TEXT,
+        owner          TEXT NOT NULL,
+        lease_until    INTEGER NOT NULL,
+        resumes        INTEGER NOT NULL DEFAULT 0,
+        updated_at     INTEGER NOT NULL,
+        stalled_at     INTEGER,
+        stalled_reason TEXT,
+        message        TEXT
+      );
+      CREATE INDEX custody_due ON custody (kind, lease_until);
+
+      -- Runtimes beat here; the checkpoints of one that stopped are resumed at once.
+      CREATE TABLE runtimes (
+        owner        TEXT PRIMARY KEY,
+        heartbeat_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -3,6 +3,7 @@ import type { SqlDatabase } from './driver';
 import type { Write } from './group-commit';
 import { json, jsonOrNull, likePattern, num, str, withOptional, type Row } from './rows';
 import type {
+  CustodyStep,
   FraudHistory,
   Hold,
   HoldFilter,
@@ -143,6 +144,8 @@ export class SqliteHolds implements Holds {
     private readonly write: Write,
     /** Appends to the audit trail inside the caller's write. */
     private readonly audit: (entry: NewAuditEntry) => void,
+    /** Applies a custody step inside the caller's write. */
+    private readonly applyCustody: (step: CustodyStep | undefined) => void,
   ) {}
 
   async add(entry: NewHold): Promise<Hold> {
@@ -252,6 +255,7 @@ export class SqliteHolds implements Holds {
     at: number,
     by: string,
     reason?: string,
+    custody?: (hold: Hold) => CustodyStep | undefined,
   ): Promise<Hold | undefined> {
     const { db } = this;
     return this.write((): Hold | undefined => {
@@ -273,7 +277,9 @@ export class SqliteHolds implements Holds {
         correlationId: str(row.correlation_id),
         detail: { holdId: id, decision, by, ...(reason ? { reason } : {}) },
       });
-      return toHold(db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row, true);
+      const decided = toHold(db.prepare('SELECT * FROM holds WHERE id = ?').get(id) as Row, true);
+      this.applyCustody(custody?.(decided));
+      return decided;
     });
   }
 }

@@ -8,6 +8,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { GroupCommit, type Write } from './group-commit';
 import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
 import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
+import { SqliteCustody } from './sqlite-custody';
+import { CustodyConflict, type CustodyStep } from './ports/custody';
 import type {
   AuditEntry,
   DeadLetter,
@@ -112,6 +114,7 @@ class SqliteStore implements OmsStore {
   readonly deadLetters: DeadLetters;
   readonly fraud: FraudHistory;
   readonly holds: Holds;
+  readonly custody: SqliteCustody;
   private closed = false;
   readonly group: GroupCommit;
 
@@ -122,13 +125,15 @@ class SqliteStore implements OmsStore {
     this.driver = db.driver;
     this.group = new GroupCommit(db);
     const write = this.group.write;
-    this.orders = new SqliteOrders(db, write);
+    this.custody = new SqliteCustody(db, write);
+    const apply = custodyApplier(this.custody);
+    this.orders = new SqliteOrders(db, write, apply);
     this.ledger = new SqliteLedger(db, write, randomUUID());
-    this.retries = new SqliteRetries(db, write);
-    this.deadLetters = new SqliteDeadLetters(db, write, this.orders as SqliteOrders);
+    this.retries = new SqliteRetries(db, write, apply);
+    this.deadLetters = new SqliteDeadLetters(db, write, this.orders as SqliteOrders, apply);
     this.fraud = new SqliteFraudHistory(db, write);
     const orders = this.orders as SqliteOrders;
-    this.holds = new SqliteHolds(db, write, (entry) => orders.appendSync(entry));
+    this.holds = new SqliteHolds(db, write, (entry) => orders.appendSync(entry), apply);
   }
 
   async close(): Promise<void> {
@@ -139,6 +144,25 @@ class SqliteStore implements OmsStore {
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
+}
+
+/** Applies a port write's custody step inside its transaction; a refused handoff undoes the write. */
+type ApplyCustody = (step: CustodyStep | undefined, ref?: { id: number; prefix: string }) => void;
+
+function custodyApplier(custody: SqliteCustody): ApplyCustody {
+  return (step, ref) => {
+    if (!step) return;
+    if ('release' in step) {
+      custody.releaseSync(step.release.orderRef, step.release.expect, step.release.holder);
+      return;
+    }
+    const handoff =
+      ref && (step.handoff.kind === 'retry' || step.handoff.kind === 'dead-letter')
+        ? { ...step.handoff, ref: ref.id, token: `${ref.prefix}-${ref.id}` }
+        : step.handoff;
+    const result = custody.handOffSync(handoff);
+    if (!result.ok) throw new CustodyConflict(handoff.orderRef, result);
+  };
 }
 
 class SqliteLedger implements Ledger {
@@ -300,6 +324,7 @@ class SqliteOrders implements Orders {
   constructor(
     private readonly db: Db,
     private readonly write: Write,
+    private readonly applyCustody: ApplyCustody,
   ) {}
 
   /** Synchronous so other store parts can append inside their own transaction. */
@@ -331,6 +356,7 @@ class SqliteOrders implements Orders {
   async transition(
     context: TransitionContext,
     decide: (current?: string) => StateDecision,
+    custody?: (outcome: TransitionOutcome) => CustodyStep | undefined,
   ): Promise<TransitionOutcome> {
     const { db } = this;
     return this.write((): TransitionOutcome => {
@@ -362,7 +388,9 @@ class SqliteOrders implements Orders {
         correlationId: context.correlationId,
         detail,
       });
-      return { from, decision, audit };
+      const outcome = { from, decision, audit };
+      this.applyCustody(custody?.(outcome));
+      return outcome;
     });
   }
 
@@ -406,21 +434,25 @@ class SqliteRetries implements RetryQueue {
   constructor(
     private readonly db: Db,
     private readonly write: Write,
+    private readonly applyCustody: ApplyCustody,
   ) {}
 
   async add(
     queue: string,
     entry: { message: string; orderRef?: string; at: number; dueAt: number },
+    custody?: CustodyStep,
   ): Promise<number> {
-    const info = await this.write(() =>
-      this.db
+    return this.write((): number => {
+      const info = this.db
         .prepare(
           `INSERT INTO retries (queue, order_ref, state, attempt, due_at, created_at, message)
            VALUES (?, ?, 'inflight', 1, ?, ?, ?)`,
         )
-        .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message),
-    );
-    return Number(info.lastInsertRowid);
+        .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message);
+      const id = Number(info.lastInsertRowid);
+      this.applyCustody(custody, { id, prefix: 'retry' });
+      return id;
+    });
   }
 
   async markSent(id: number, attempt: number, dueAt: number): Promise<void> {
@@ -456,9 +488,12 @@ class SqliteRetries implements RetryQueue {
     );
   }
 
-  async remove(id: number): Promise<boolean> {
-    const info = await this.write(() => this.db.prepare('DELETE FROM retries WHERE id = ?').run(id));
-    return Number(info.changes) > 0;
+  async remove(id: number, custody?: CustodyStep): Promise<boolean> {
+    return this.write((): boolean => {
+      const removed = Number(this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes) > 0;
+      if (removed) this.applyCustody(custody);
+      return removed;
+    });
   }
 
   async get(id: number): Promise<RetryRecord | undefined> {
@@ -575,9 +610,10 @@ class SqliteDeadLetters implements DeadLetters {
     private readonly db: Db,
     private readonly write: Write,
     private readonly orders: SqliteOrders,
+    private readonly applyCustody: ApplyCustody,
   ) {}
 
-  async add(entry: NewDeadLetter): Promise<DeadLetter> {
+  async add(entry: NewDeadLetter, custody?: CustodyStep): Promise<DeadLetter> {
     const { db } = this;
     return this.write((): DeadLetter => {
       const parked = entry.orderRef
@@ -623,6 +659,7 @@ class SqliteDeadLetters implements DeadLetters {
           );
         id = Number(info.lastInsertRowid);
       }
+      this.applyCustody(custody, { id, prefix: 'dead-letter' });
       if (entry.orderRef) {
         this.orders.appendSync({
           orderRef: entry.orderRef,
@@ -678,6 +715,7 @@ class SqliteDeadLetters implements DeadLetters {
     by: string,
     status: 'replayed' | 'discarded',
     reason?: string,
+    custody?: CustodyStep,
   ): Promise<boolean> {
     const { db } = this;
     return this.write((): boolean => {
@@ -687,6 +725,14 @@ class SqliteDeadLetters implements DeadLetters {
         `UPDATE dead_letters SET status = ?, resolved_at = ?, resolved_by = ?, reason = ?,
            replays = replays + ? WHERE id = ?`,
       ).run(status, at, by, reason ?? null, status === 'replayed' ? 1 : 0, id);
+      // A discarded letter's order leaves the pack's care (an operator decided so).
+      if (status === 'discarded' && typeof row.order_ref === 'string') {
+        db.prepare(`DELETE FROM custody WHERE order_ref = ? AND kind = 'dead-letter' AND ref = ?`).run(
+          row.order_ref,
+          id,
+        );
+      }
+      this.applyCustody(custody);
       if (typeof row.order_ref === 'string') {
         this.orders.appendSync({
           orderRef: row.order_ref,
@@ -702,8 +748,8 @@ class SqliteDeadLetters implements DeadLetters {
     });
   }
 
-  async markReplayed(id: number, at: number, by: string): Promise<boolean> {
-    return this.resolve(id, at, by, 'replayed');
+  async markReplayed(id: number, at: number, by: string, custody?: CustodyStep): Promise<boolean> {
+    return this.resolve(id, at, by, 'replayed', undefined, custody);
   }
 
   async discard(id: number, at: number, by: string, reason: string): Promise<boolean> {

@@ -1,3 +1,7 @@
+import type { Custody, CustodyStep } from './ports/custody';
+
+export * from './ports/custody';
+
 // The durable state of the pack, behind one narrow interface (docs/store.md).
 // Every method is async although SQLite answers synchronously: a PostgreSQL implementation
 // shared by several runtimes must fit the same contract. Times are epoch milliseconds.
@@ -102,9 +106,11 @@ export interface TransitionOutcome {
 
 export interface Orders {
   /** Reads the state, applies `decide`, writes the new state and the audit entry, atomically. */
+  /** `custody` is worked out from the outcome and applied in the same transaction. */
   transition(
     context: TransitionContext,
     decide: (current?: string) => StateDecision,
+    custody?: (outcome: TransitionOutcome) => CustodyStep | undefined,
   ): Promise<TransitionOutcome>;
   get(orderRef: string): Promise<OrderRecord | undefined>;
   trail(orderRef: string, limit?: number): Promise<AuditEntry[]>;
@@ -141,10 +147,14 @@ export interface RetryRecord {
 }
 
 export interface RetryQueue {
-  /** A new message, sent now for the first time; `dueAt` is when an unacknowledged send times out. */
+  /**
+   * A new message, sent now for the first time; `dueAt` is when an unacknowledged send times out.
+   * A handoff of kind 'retry' takes the record's id as its ref and `retry-<id>` as its token.
+   */
   add(
     queue: string,
     entry: { message: string; orderRef?: string; at: number; dueAt: number },
+    custody?: CustodyStep,
   ): Promise<number>;
   /** The message was sent again (attempt number given), unacknowledged until `dueAt`. */
   markSent(id: number, attempt: number, dueAt: number): Promise<void>;
@@ -155,7 +165,7 @@ export interface RetryQueue {
     id: number,
     failure: { at: number; dueAt: number; error: ErrorInfo & { gaveUp: string; explanation: string } },
   ): Promise<void>;
-  remove(id: number): Promise<boolean>;
+  remove(id: number, custody?: CustodyStep): Promise<boolean>;
   get(id: number): Promise<RetryRecord | undefined>;
   /** Records whose dueAt has passed, oldest first. */
   due(queue: string, now: number, limit: number): Promise<RetryRecord[]>;
@@ -220,13 +230,14 @@ export interface DeadLetters {
    * Parks a letter. An order already parked by the same node gets no second letter: the parked
    * one takes the newer error, message and times, and counts a repeat.
    */
-  add(entry: NewDeadLetter): Promise<DeadLetter>;
+  /** A handoff of kind 'dead-letter' takes the letter's id as its ref and `dead-letter-<id>` as its token. */
+  add(entry: NewDeadLetter, custody?: CustodyStep): Promise<DeadLetter>;
   get(id: number): Promise<DeadLetter | undefined>;
   list(filter: DeadLetterFilter, page: { offset: number; limit: number }): Promise<Page<DeadLetter>>;
   /** Ids of parked letters matching the filter, oldest first (bulk replay). */
   ids(filter: DeadLetterFilter, limit: number): Promise<number[]>;
   /** Parked → replayed; false when it was not parked (already replayed or discarded). */
-  markReplayed(id: number, at: number, by: string): Promise<boolean>;
+  markReplayed(id: number, at: number, by: string, custody?: CustodyStep): Promise<boolean>;
   /** Parked → discarded, with the reason in the letter and the order's audit trail. */
   discard(id: number, at: number, by: string, reason: string): Promise<boolean>;
   /** Deletes replayed and discarded letters resolved before `before` (never parked ones); returns how many. */
@@ -312,6 +323,7 @@ export interface Holds {
     at: number,
     by: string,
     reason?: string,
+    custody?: (hold: Hold) => CustodyStep | undefined,
   ): Promise<Hold | undefined>;
 }
 
@@ -325,5 +337,6 @@ export interface OmsStore {
   readonly deadLetters: DeadLetters;
   readonly fraud: FraudHistory;
   readonly holds: Holds;
+  readonly custody: Custody;
   close(): Promise<void>;
 }

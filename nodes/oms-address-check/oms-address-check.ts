@@ -10,9 +10,12 @@ import { OrderSchema } from '../../lib/order/model';
 import { peerCodeClassifier } from '../../lib/reliability';
 import { isCountryCode } from '../../lib/order/iso';
 import type { AddressProviderNode } from '../shared/address-provider-node';
+import { custodyFor, onOrders, registerHolder } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 
 interface AddressCheckNodeDef extends NodeDef {
+  /** The oms-store that keeps custody of the orders it sends (empty: the one deployed store). */
+  store?: string;
   provider?: string;
   /** Comma-separated fields required on top of each country's (e.g. "firstName,lastName"). */
   requireFields?: string;
@@ -62,7 +65,9 @@ export = function register(RED: NodeAPI): void {
     const status = throttleStatus(node);
     node.on('close', () => status.stop());
 
-    node.on('input', (msg, send, done) => {
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node);
+    onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
       const order = OrderSchema.safeParse(record.payload);
       if (!order.success) {

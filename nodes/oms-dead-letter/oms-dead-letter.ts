@@ -3,9 +3,15 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { decodeMessage, encodeMessage, type DeadLetter } from '../../lib/store';
+import {
+  CustodyConflict,
+  decodeMessage,
+  encodeMessage,
+  type DeadLetter,
+  type OmsStore,
+} from '../../lib/store';
 import { publish, type ReplayTarget } from '../shared/admin-api';
-import { settleOrder, type CustodyNode } from '../shared/custody';
+import { custodyFor, registerHolder, settleOrder, type CustodyNode } from '../shared/custody';
 import { errorInfoOf } from '../../lib/reliability';
 import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
@@ -38,6 +44,8 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
     let parked = 0;
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node); // a replayed letter's checkpoint is resumed by sending it again
     const status = throttleStatus(node);
     node.on('close', () => status.stop());
 
@@ -65,6 +73,13 @@ export = function register(RED: NodeAPI): void {
       );
     });
 
+    async function releaseRetryRecord(store: OmsStore, oms: Record<string, unknown>): Promise<void> {
+      const from = oms.retry as { id?: unknown } | undefined;
+      if (typeof from?.id !== 'number') return;
+      const held = await store.retries.get(from.id);
+      if (held?.state === 'exhausted') await store.retries.remove(from.id);
+    }
+
     async function park(msg: NodeMessageInFlow): Promise<void> {
       const now = Date.now();
       const record = msg as unknown as Record<string, unknown>;
@@ -90,14 +105,21 @@ export = function register(RED: NodeAPI): void {
       const lease = storeNode?.lease();
       try {
         if (!lease) throw new Error(t('status.noStore'));
-        const saved = await lease.store.deadLetters.add(letter);
+        let saved: DeadLetter;
+        try {
+          saved = await lease.store.deadLetters.add(letter, custody.step(record, 0, { kind: 'dead-letter' }));
+        } catch (err) {
+          if (!(err instanceof CustodyConflict)) throw err;
+          // A stale copy (the order moved on since): nothing to park, and its retry record goes.
+          if (err.result.reason === 'stale') {
+            await releaseRetryRecord(lease.store, oms);
+            return;
+          }
+          saved = await lease.store.deadLetters.add(letter); // held elsewhere: parked untracked
+        }
         await settleOrder(lease.store, record);
         // Parked: the oms-retry node that gave up on it can let go of its copy now.
-        const from = oms.retry as { id?: unknown } | undefined;
-        if (typeof from?.id === 'number') {
-          const held = await lease.store.retries.get(from.id);
-          if (held?.state === 'exhausted') await lease.store.retries.remove(from.id);
-        }
+        await releaseRetryRecord(lease.store, oms);
         parked++;
         status.show(() => ({ fill: 'yellow', shape: 'dot', text: t('status.parked', { count: parked }) }));
         publish(RED, lease.store.location);
@@ -115,19 +137,29 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.replayDeadLetter = (letter: DeadLetter, by: string): void => {
-      const msg = decodeMessage(letter.message ?? '{}');
-      const oms = (msg.oms ?? {}) as Record<string, unknown>;
-      msg._msgid = RED.util.generateId();
-      if (letter.orderRef || msg.oms) {
-        msg.oms = {
-          ...oms,
-          attempts: 0,
-          replay: { deadLetterId: letter.id, at: new Date().toISOString(), by, count: letter.replays + 1 },
-        };
+    node.replayDeadLetter = async (letter: DeadLetter, by: string): Promise<boolean> => {
+      const lease = storeNode?.lease();
+      if (!lease) return false;
+      try {
+        const msg = decodeMessage(letter.message ?? '{}');
+        const oms = (msg.oms ?? {}) as Record<string, unknown>;
+        msg._msgid = RED.util.generateId();
+        if (letter.orderRef || msg.oms) {
+          msg.oms = {
+            ...oms,
+            attempts: 0,
+            replay: { deadLetterId: letter.id, at: new Date().toISOString(), by, count: letter.replays + 1 },
+          };
+        }
+        // Replayed and handed on together: a crash after this resumes the order from here.
+        const step = custody.step(msg, 0, { force: true });
+        if (!(await lease.store.deadLetters.markReplayed(letter.id, Date.now(), by, step))) return false;
+        node.send(msg);
+        node.refreshDeadLetterCount();
+        return true;
+      } finally {
+        lease.release();
       }
-      node.send(msg);
-      node.refreshDeadLetterCount();
     };
     node.refreshDeadLetterCount = () => {
       showCount().catch((err: Error) => node.warn(err.message));

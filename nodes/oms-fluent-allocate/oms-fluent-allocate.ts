@@ -6,9 +6,12 @@ import { allocateOrder } from '../../lib/fluent/allocate';
 import { FluentError } from '../../lib/fluent/client';
 import { OrderSchema, type Order } from '../../lib/order/model';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
+import { custodyFor, onOrders, registerHolder } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 
 interface AllocateNodeDef extends NodeDef {
+  /** The oms-store that keeps custody of the orders it sends (empty: the one deployed store). */
+  store?: string;
   account: string;
   concurrency?: string | number;
 }
@@ -57,7 +60,9 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('input', (msg, send, done) => {
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node);
+    onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
       if (!account) return done(new AllocateError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
       const parsed = OrderSchema.safeParse(record.payload);

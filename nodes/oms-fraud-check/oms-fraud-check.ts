@@ -26,6 +26,7 @@ import { peerCodeClassifier } from '../../lib/reliability';
 import { decodeMessage, encodeMessage, type Hold } from '../../lib/store';
 import type { FraudProviderNode, HoldOwner } from '../shared/fraud-provider-node';
 import { publish, type HoldTarget } from '../shared/admin-api';
+import { custodyFor, onOrders, registerHolder } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import { formatTemplate } from '../shared/template';
@@ -66,6 +67,8 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
     const node = this;
     const storeNode = RED.nodes.getNode(config.store) as StoreNode | null;
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node);
     const provider = config.provider
       ? (RED.nodes.getNode(config.provider) as FraudProviderNode | null)
       : null;
@@ -219,23 +222,27 @@ export = function register(RED: NodeAPI): void {
       const msg = decodeMessage(hold.message ?? '') as Record<string, unknown>;
       const held = lease();
       try {
-        const decided = await held.store.holds.decide(hold.id, decision, Date.now(), by, reason);
-        if (!decided) return false;
-        const oms = (msg.oms ?? {}) as Record<string, unknown>;
         const final: FraudDecision = decision === 'accepted' ? 'accept' : 'reject';
-        msg.oms = {
-          ...oms,
-          fraud: {
-            ...(oms.fraud as Record<string, unknown>),
-            decision: final,
-            decidedBy: by,
-            decidedAt: new Date(decided.decidedAt ?? Date.now()).toISOString(),
-            summary: `${final} (decided by ${by}${reason ? `: ${reason}` : ''}) — held as: ${String((oms.fraud as { summary?: unknown } | undefined)?.summary ?? '')}`,
-            ...(reason ? { reason } : {}),
-            heldFor: hold.id,
-          },
-          transition: TRANSITION[final],
-        };
+        // The decision and the order's checkpoint on its way out are stored together: a decided
+        // order is resumed from there after a crash, never left behind.
+        const decided = await held.store.holds.decide(hold.id, decision, Date.now(), by, reason, (done) => {
+          const oms = (msg.oms ?? {}) as Record<string, unknown>;
+          msg.oms = {
+            ...oms,
+            fraud: {
+              ...(oms.fraud as Record<string, unknown>),
+              decision: final,
+              decidedBy: by,
+              decidedAt: new Date(done.decidedAt ?? Date.now()).toISOString(),
+              summary: `${final} (decided by ${by}${reason ? `: ${reason}` : ''}) — held as: ${String((oms.fraud as { summary?: unknown } | undefined)?.summary ?? '')}`,
+              ...(reason ? { reason } : {}),
+              heldFor: hold.id,
+            },
+            transition: TRANSITION[final],
+          };
+          return custody.step(msg, final === 'accept' ? 0 : 2, { force: true });
+        });
+        if (!decided) return false;
         msg._msgid = RED.util.generateId();
         counts.held = Math.max(0, counts.held - 1);
         counts[final]++;
@@ -277,7 +284,7 @@ export = function register(RED: NodeAPI): void {
     const unsubscribe = provider?.subscribe(target);
     node.on('close', () => unsubscribe?.());
 
-    node.on('input', (msg, send, done) => {
+    onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
       screen(record).then(
         (decision) => {

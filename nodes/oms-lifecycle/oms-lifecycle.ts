@@ -9,7 +9,8 @@ import {
   isOrderState,
   type TransitionResult,
 } from '../../lib/order/lifecycle';
-import { settleOrder, type CustodyNode } from '../shared/custody';
+import { CustodyConflict, type StateDecision, type TransitionContext } from '../../lib/store';
+import { custodyFor, registerHolder, settleOrder, type CustodyNode } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
@@ -50,9 +51,11 @@ export = function register(RED: NodeAPI): void {
     let lastState = '';
     const status = throttleStatus(node);
     node.on('close', () => status.stop());
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node);
     if (!storeNode?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
-    async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused'> {
+    async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused' | 'stale'> {
       const record = msg as unknown as Record<string, unknown>;
       const oms = (record.oms ?? {}) as Record<string, unknown>;
       const orderRef = oms.orderRef;
@@ -65,50 +68,65 @@ export = function register(RED: NodeAPI): void {
       const lease = storeNode?.lease();
       if (!lease) throw new StoreUnavailableError(t('status.noStore'));
       try {
+        // A copy of an order that has moved on since it was sent (resumed twice): not again.
+        if (await custody.isStale(record)) return 'stale';
         let result: TransitionResult | undefined;
         // Without a fixed value, a state name in msg.oms.transition is a target, anything else an event.
         const asState = fixed ? by === 'state' : isOrderState(requested);
-        const outcome = await lease.store.orders.transition(
-          {
-            orderRef,
-            at: Date.now(),
-            nodeId: node.id,
-            template: formatTemplate(oms.template),
-            correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
-          },
-          (current) => {
-            result = asState ? applyTarget(current, requested) : applyEvent(current, requested);
-            return result.ok
-              ? { ok: true, to: result.to, event: result.event, idempotent: result.idempotent }
-              : { ok: false, to: result.to, event: result.event, reason: result.reason };
-          },
-        );
-        await settleOrder(lease.store, record);
-        const at = new Date(outcome.audit.at).toISOString();
-        if (result?.ok) {
-          oms.state = result.to;
-          oms.lifecycle = {
-            from: result.from ?? null,
-            to: result.to,
-            event: result.event,
-            at,
-            idempotent: result.idempotent === true,
-          };
-          delete oms.transition;
-          record.oms = oms;
-          return 'moved';
-        }
-        const refusal = result as Extract<TransitionResult, { ok: false }>;
-        oms.lifecycle = {
-          from: refusal.from ?? null,
-          to: refusal.to ?? null,
-          event: refusal.event ?? null,
-          at,
-          rule: refusal.rule,
-          reason: refusal.reason,
+        const context = (): TransitionContext => ({
+          orderRef,
+          at: Date.now(),
+          nodeId: node.id,
+          template: formatTemplate(oms.template),
+          correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+        });
+        const decide = (current?: string): StateDecision => {
+          result = asState ? applyTarget(current, requested) : applyEvent(current, requested);
+          return result.ok
+            ? { ok: true, to: result.to, event: result.event, idempotent: result.idempotent }
+            : { ok: false, to: result.to, event: result.event, reason: result.reason };
         };
-        record.oms = oms;
-        return 'refused';
+        // The message as it leaves, and its custody step, are worked out inside the transaction.
+        const leave = (at: string): number => {
+          if (result?.ok) {
+            oms.state = result.to;
+            oms.lifecycle = {
+              from: result.from ?? null,
+              to: result.to,
+              event: result.event,
+              at,
+              idempotent: result.idempotent === true,
+            };
+            delete oms.transition;
+            record.oms = oms;
+            return 0;
+          }
+          const refusal = result as Extract<TransitionResult, { ok: false }>;
+          oms.lifecycle = {
+            from: refusal.from ?? null,
+            to: refusal.to ?? null,
+            event: refusal.event ?? null,
+            at,
+            rule: refusal.rule,
+            reason: refusal.reason,
+          };
+          record.oms = oms;
+          return 1;
+        };
+        try {
+          await lease.store.orders.transition(context(), decide, (outcome) =>
+            custody.step(record, leave(new Date(outcome.audit.at).toISOString())),
+          );
+        } catch (err) {
+          if (err instanceof CustodyConflict && err.result.reason === 'stale') return 'stale';
+          if (!(err instanceof CustodyConflict)) throw err;
+          // Held by another step (the order entered again, e.g. re-imported): moved untracked.
+          await lease.store.orders.transition(context(), decide);
+          delete (record.oms as Record<string, unknown>).custody;
+          leave(new Date().toISOString());
+        }
+        await settleOrder(lease.store, record);
+        return result?.ok ? 'moved' : 'refused';
       } finally {
         lease.release();
       }
@@ -117,6 +135,7 @@ export = function register(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       move(msg).then(
         (outcome) => {
+          if (outcome === 'stale') return done();
           counts[outcome]++;
           send(outcome === 'moved' ? [msg, null] : [null, msg]);
           lastState = (msg as { oms?: { state?: string } }).oms?.state ?? '';

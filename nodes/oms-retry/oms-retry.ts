@@ -4,7 +4,14 @@
 // the store from arrival until its outcome is known, so a crash or restart loses none.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
-import { settleOrder, wiredOnlyToStoring, type CustodyNode } from '../shared/custody';
+import { decodeMessage } from '../../lib/store';
+import {
+  custodyFor,
+  registerHolder,
+  settleOrder,
+  wiredOnlyToStoring,
+  type CustodyNode,
+} from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
@@ -74,6 +81,7 @@ export = function register(RED: NodeAPI): void {
     const lease: StoreLease | undefined = storeNode?.lease();
     let closing = false;
     let timer: NodeJS.Timeout | undefined;
+    const hand = custodyFor(RED, node, config.store);
     const queue = lease
       ? new DurableRetry({
           queue: node.id,
@@ -92,6 +100,19 @@ export = function register(RED: NodeAPI): void {
             cutShort: (attempt, of) => t('errors.cutShort', { attempt, of }),
           },
           onGiveUp: (order, explanation) => node.warn(t('log.exhausted', { order, explanation })),
+          custody: {
+            take: (msg) => hand.step(msg, 0, { kind: 'retry' }),
+            // The step completed and no OMS node took the order: done here, unless an OMS node
+            // further on will (then it stays a checkpoint, resumed through this queue if lost).
+            acknowledged: (record, token) =>
+              record.orderRef === undefined
+                ? undefined
+                : hand.leads(0)
+                  ? hand.keep(decodeMessage(record.message), 0, token)
+                  : { release: { orderRef: record.orderRef, expect: token, holder: node.id } },
+            givenUp: (msg) => hand.step(msg, 1),
+            tokenOf: (orderRef) => lease.store.custody.tokenOf(orderRef),
+          },
         })
       : undefined;
     // Start-up and timer runs one after another. Inputs run concurrently once started (DurableRetry
@@ -182,6 +203,11 @@ export = function register(RED: NodeAPI): void {
         await pumpAndShow();
       }).catch((err: Error) => node.error(err.message));
     }
+
+    // A checkpoint of this queue comes back as a new message (the step is run again).
+    registerHolder(node, (_port, msg) => {
+      started.then(() => receive(msg)).catch((err: Error) => node.error(err.message));
+    });
 
     node.on('input', (msg, _send, done) => {
       if (!queue) {

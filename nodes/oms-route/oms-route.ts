@@ -17,12 +17,15 @@ import {
 } from '../../lib/routing';
 import { peerCodeClassifier } from '../../lib/reliability';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
+import { custodyFor, onOrders, registerHolder } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 
 // A routing config error does not pass by retrying: oms-retry gives up at once.
 peerCodeClassifier.register({ OMS_ROUTING_CONFIG: 'permanent' });
 
 interface RouteNodeDef extends NodeDef {
+  /** The oms-store that keeps custody of the orders it sends (empty: the one deployed store). */
+  store?: string;
   account?: string;
   routing: string;
   /** JSON: postcode → {lat, lon}, for distances when the order has no coordinates. */
@@ -105,7 +108,9 @@ export = function register(RED: NodeAPI): void {
       return fetchInventory(account.client, skus);
     }
 
-    node.on('input', (msg, send, done) => {
+    const custody = custodyFor(RED, node, config.store);
+    registerHolder(node);
+    onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
       if (!routing)
         return done(new RouteError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));

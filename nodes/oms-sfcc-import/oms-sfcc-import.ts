@@ -12,7 +12,7 @@ import {
   type LedgerVerdict,
   type OmsStore,
 } from '../../lib/store';
-import { CUSTODY_TYPES, wiredOnlyToStoring } from '../shared/custody';
+import { CUSTODY_TYPES, custodyFor, orderRefOf, wiredOnlyToStoring } from '../shared/custody';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import {
   importFile,
@@ -77,6 +77,7 @@ export = function register(RED: NodeAPI): void {
     let queue: Promise<void> = Promise.resolve();
 
     const storeNode = config.store ? (RED.nodes.getNode(config.store) as StoreNode | null) : null;
+    const custody = config.store ? custodyFor(RED, node, config.store) : undefined;
     if (config.store && !storeNode) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
     /**
@@ -139,6 +140,7 @@ export = function register(RED: NodeAPI): void {
               Date.now(),
             )
           : batch.map(() => undefined);
+        const out: NodeMessage[] = [];
         batch.forEach((p, i) => {
           const verdict = verdicts[i];
           if (verdict) {
@@ -158,7 +160,25 @@ export = function register(RED: NodeAPI): void {
             p.oms.flags = [...p.oms.flags, 'REDELIVERED'];
           }
           counts.accepted++;
-          send([message(p.order, p.oms), null, null, null]);
+          out.push(message(p.order, p.oms));
+        });
+        await handOn(out);
+        for (const m of out) send([m, null, null, null]);
+      }
+
+      /** Checkpoints of the accepted orders, in one commit, when output 1 leads to custody. */
+      async function handOn(out: NodeMessage[]): Promise<void> {
+        if (!custody || !store || out.length === 0 || !custody.leads(0)) return;
+        const steps = out.map((m) => custody.step(m as unknown as Record<string, unknown>, 0));
+        const handoffs = steps.flatMap((step) => (step && 'handoff' in step ? [step.handoff] : []));
+        const results = await store.custody.handOffMany(handoffs);
+        results.forEach((result, i) => {
+          if (result.ok) return;
+          // Held by a step already (an update or a redelivery of an order in flight): untracked.
+          const m = out.find(
+            (o) => orderRefOf(o as unknown as Record<string, unknown>) === handoffs[i].orderRef,
+          );
+          if (m) delete (m as { oms?: Record<string, unknown> }).oms?.custody;
         });
       }
 

@@ -28,7 +28,8 @@ export interface HoldTarget {
 
 /** What an oms-dead-letter node offers the API. */
 export interface ReplayTarget {
-  replayDeadLetter(letter: DeadLetter, by: string): void;
+  /** Marks the letter replayed (with the order's checkpoint) and sends it; false when resolved meanwhile. */
+  replayDeadLetter(letter: DeadLetter, by: string): Promise<boolean>;
   /** The letters of this node changed elsewhere (a discard): update the status count. */
   refreshDeadLetterCount(): void;
 }
@@ -276,7 +277,7 @@ async function replay(RED: NodeAPI, store: StoreLease['store'], id: number, by: 
     };
   }
   // Marking first makes two concurrent replays of one letter emit it once.
-  if (!(await store.deadLetters.markReplayed(id, Date.now(), by))) {
+  if (!(await target.replayDeadLetter(letter, by))) {
     return {
       ok: false,
       status: 409,
@@ -284,7 +285,6 @@ async function replay(RED: NodeAPI, store: StoreLease['store'], id: number, by: 
       message: `Dead letter ${id} was resolved meanwhile`,
     };
   }
-  target.replayDeadLetter(letter, by);
   publish(RED, store.location);
   return { ok: true, id };
 }

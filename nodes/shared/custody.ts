@@ -1,18 +1,40 @@
-// Custody: an order read by oms-sfcc-import is only safe once a durable step has stored it.
-// The steps that store orders (oms-lifecycle, oms-retry, oms-dead-letter) settle its ledger
-// entry, so a re-import after a crash delivers again exactly the orders none of them took.
-import type { Node, NodeAPI } from 'node-red';
-import type { OmsStore } from '../../lib/store';
+// Custody in the node kit (docs/reliability.md): an OMS node that sends an order on first hands
+// it on in the store — a checkpoint with the message as it leaves, compare-and-set on the token
+// the message arrived with — and only then sends it. A copy whose token the store no longer holds
+// is stale (the order moved on) and is dropped on arrival. Checkpoints not taken by the next
+// durable step in time are resumed by the store node's resumer through the node that wrote them.
+import { randomBytes } from 'node:crypto';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { isOrderState, isTerminal } from '../../lib/order/lifecycle';
+import {
+  encodeMessage,
+  type CustodyKind,
+  type CustodyMarker,
+  type CustodyStep,
+  type Handoff,
+  type OmsStore,
+} from '../../lib/store';
+import { findStore } from './store-registry';
 
-/** Node types that store what they receive before anything else happens to it. */
-export const CUSTODY_TYPES: ReadonlySet<string> = new Set(['oms-lifecycle', 'oms-retry', 'oms-dead-letter']);
+/** Node types that take custody of what they receive (they hand it on through this kit). */
+export const CUSTODY_TYPES: ReadonlySet<string> = new Set([
+  'oms-lifecycle',
+  'oms-retry',
+  'oms-dead-letter',
+  'oms-address-check',
+  'oms-fraud-check',
+  'oms-route',
+  'oms-fluent-allocate',
+]);
 
 /** Set by custody nodes: the id of the oms-store config node they write to. */
 export interface CustodyNode extends Node {
   omsStoreId?: string;
 }
 
-export async function settleOrder(store: OmsStore, msg: Record<string, unknown>): Promise<void> {
+type Msg = Record<string, unknown>;
+
+export async function settleOrder(store: OmsStore, msg: Msg): Promise<void> {
   const key = (msg.oms as { ledgerKey?: unknown } | undefined)?.ledgerKey;
   if (typeof key === 'string' && key !== '') await store.ledger.settle([key]);
 }
@@ -34,4 +56,289 @@ export function wiredOnlyToStoring(
       return target !== null && types.has(target.type) && target.omsStoreId === storeId;
     })
   );
+}
+
+interface FlowConfig {
+  id: string;
+  type: string;
+  wires?: string[][];
+  links?: string[];
+  mode?: string;
+}
+
+let graph: Map<string, FlowConfig> | undefined;
+const reach = new Map<string, boolean>();
+let listening = false;
+
+function flowGraph(RED: NodeAPI): Map<string, FlowConfig> {
+  if (!listening) {
+    listening = true;
+    // A deploy may rewire anything: work the answers out again.
+    RED.events.on('flows:started', () => {
+      graph = undefined;
+      reach.clear();
+    });
+  }
+  if (!graph) {
+    const nodes = new Map<string, FlowConfig>();
+    RED.nodes.eachNode((config: object) => {
+      const n = config as FlowConfig;
+      nodes.set(n.id, n);
+    });
+    graph = nodes;
+  }
+  return graph;
+}
+
+/**
+ * Whether a message leaving `nodeId` by `port` can reach a node that takes custody, through any
+ * nodes that do not (change, switch, function, link out/in). If not, the order is at rest there.
+ */
+export function leadsToCustody(RED: NodeAPI, nodeId: string, port: number): boolean {
+  const key = `${nodeId}:${port}`;
+  const known = reach.get(key);
+  if (known !== undefined) return known;
+  const nodes = flowGraph(RED);
+  const seen = new Set<string>();
+  const queue = [...(nodes.get(nodeId)?.wires?.[port] ?? [])];
+  let found = false;
+  while (queue.length > 0 && !found) {
+    const id = queue.shift() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = nodes.get(id);
+    if (!n) continue;
+    if (CUSTODY_TYPES.has(n.type)) found = true;
+    else {
+      for (const out of n.wires ?? []) queue.push(...out);
+      if (n.type === 'link out' && n.mode !== 'return') queue.push(...(n.links ?? []));
+    }
+  }
+  reach.set(key, found);
+  return found;
+}
+
+export function newToken(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+export function markerOf(msg: Msg): CustodyMarker | undefined {
+  const custody = (msg.oms as { custody?: unknown } | undefined)?.custody as
+    Partial<CustodyMarker> | undefined;
+  return custody && typeof custody.token === 'string' && typeof custody.holder === 'string'
+    ? { token: custody.token, holder: custody.holder }
+    : undefined;
+}
+
+export function orderRefOf(msg: Msg): string | undefined {
+  const ref = (msg.oms as { orderRef?: unknown } | undefined)?.orderRef;
+  return typeof ref === 'string' && ref !== '' ? ref : undefined;
+}
+
+/** Sets msg.oms.custody; returns the token the message carried before. */
+function stamp(msg: Msg, holder: string, token: string): string | undefined {
+  const before = markerOf(msg)?.token;
+  const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Msg;
+  msg.oms = { ...oms, custody: { token, holder } satisfies CustodyMarker };
+  return before;
+}
+
+export interface CustodyOptions {
+  /** A store write forced on the order whatever holds it (an analyst's decision, a replay). */
+  force?: boolean;
+  kind?: CustodyKind;
+  ref?: number;
+}
+
+/** One node's side of custody: stale copies, and the step that hands an order on. */
+export class CustodyHand {
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: Node,
+    private readonly context: () => { store: OmsStore; owner: string; leaseMs: number } | undefined,
+  ) {}
+
+  /** True when the store holds the order under another token than this copy carries: drop it. */
+  async isStale(msg: Msg): Promise<boolean> {
+    const marker = markerOf(msg);
+    const orderRef = orderRefOf(msg);
+    const ctx = this.context();
+    if (!marker || !orderRef || !ctx) return false;
+    return (await ctx.store.custody.tokenOf(orderRef)) !== marker.token;
+  }
+
+  /**
+   * The custody step for `msg` leaving by `port` (stamped with a new token): a checkpoint when
+   * the output leads to another custody node, else at rest ('end'), or released when the order
+   * reached a final state at the end of the flow. Undefined without an order ref or a store.
+   */
+  step(msg: Msg, port: number, options: CustodyOptions = {}): CustodyStep | undefined {
+    const orderRef = orderRefOf(msg);
+    const ctx = this.context();
+    if (!orderRef || !ctx) return undefined;
+    const resumable = leadsToCustody(this.RED, this.node.id, port);
+    const state = (msg.oms as { state?: unknown }).state;
+    const known = typeof state === 'string' ? state : undefined;
+    const token = newToken();
+    const expect = stamp(msg, this.node.id, token);
+    if (!resumable && !options.kind && known && isOrderState(known) && isTerminal(known)) {
+      return { release: { orderRef, expect: options.force ? undefined : expect, holder: this.node.id } };
+    }
+    const now = Date.now();
+    const handoff: Handoff = {
+      orderRef,
+      holder: this.node.id,
+      kind: options.kind ?? (resumable ? 'checkpoint' : 'end'),
+      port,
+      // At rest ('end') or held by a record of its own, the message is not needed to resume it.
+      message: resumable && !options.kind ? encodeMessage(msg) : undefined,
+      ref: options.ref,
+      token,
+      expect,
+      force: options.force,
+      state: known,
+      owner: ctx.owner,
+      at: now,
+      leaseUntil: now + ctx.leaseMs,
+    };
+    return { handoff };
+  }
+
+  /**
+   * The order stays with this node under the same `token`, now as a checkpoint of `msg` on
+   * `port` (an oms-retry whose step completed without an OMS node taking the order yet).
+   */
+  keep(msg: Msg, port: number, token: string): CustodyStep | undefined {
+    const orderRef = orderRefOf(msg);
+    const ctx = this.context();
+    if (!orderRef || !ctx) return undefined;
+    stamp(msg, this.node.id, token);
+    const now = Date.now();
+    return {
+      handoff: {
+        orderRef,
+        holder: this.node.id,
+        kind: 'checkpoint',
+        port,
+        message: encodeMessage(msg),
+        token,
+        expect: token,
+        owner: ctx.owner,
+        at: now,
+        leaseUntil: now + ctx.leaseMs,
+      },
+    };
+  }
+
+  /** Whether what leaves by `port` can reach another custody node. */
+  leads(port: number): boolean {
+    return leadsToCustody(this.RED, this.node.id, port);
+  }
+
+  /**
+   * Hands `msg` on by `port` in a write of its own. False for a stale copy (not to be sent);
+   * a copy that enters while another holds the order goes on without custody.
+   */
+  async pass(msg: Msg, port: number, options: CustodyOptions = {}): Promise<boolean> {
+    const ctx = this.context();
+    const before = markerOf(msg);
+    const step = this.step(msg, port, options);
+    if (!step || !ctx) return true;
+    if ('release' in step) {
+      const { orderRef, expect, holder } = step.release;
+      return (await ctx.store.custody.release(orderRef, expect, holder)) || expect === undefined;
+    }
+    const result = await ctx.store.custody.handOff(step.handoff);
+    if (result.ok) return true;
+    if (result.reason === 'another') {
+      // Not this copy's to hold (an order already in custody, imported again): it goes on untracked.
+      const oms = msg.oms as Msg;
+      if (before) oms.custody = before;
+      else delete oms.custody;
+      return true;
+    }
+    return false;
+  }
+
+  /** Hands the one message of `outputs` on and sends it; a stale copy is dropped. */
+  async send(
+    send: (msgs: Array<NodeMessage | null>) => void,
+    outputs: Array<NodeMessage | null>,
+    options: CustodyOptions = {},
+  ): Promise<boolean> {
+    const port = outputs.findIndex((m) => m !== null);
+    const msg = outputs[port];
+    if (!msg) return false;
+    if (!(await this.pass(msg as unknown as Msg, port, options))) return false;
+    send(outputs);
+    return true;
+  }
+}
+
+/** What a node that writes checkpoints does when the resumer hands one back. */
+export type Resume = (port: number, msg: Msg) => void;
+
+const holders = new Map<string, Resume>();
+
+export function registerHolder(node: Node, resume?: Resume): void {
+  const send: Resume =
+    resume ??
+    ((port, msg) => {
+      const outputs: Array<NodeMessage | null> = [];
+      for (let i = 0; i < port; i++) outputs.push(null);
+      outputs.push(msg as NodeMessage);
+      node.send(outputs);
+    });
+  holders.set(node.id, send);
+  node.on('close', () => {
+    if (holders.get(node.id) === send) holders.delete(node.id);
+  });
+}
+
+export function holderOf(id: string): Resume | undefined {
+  return holders.get(id);
+}
+
+/** The custody hand of a node writing to the oms-store `storeId` (or the one deployed store). */
+export function custodyFor(RED: NodeAPI, node: Node, storeId: string | undefined): CustodyHand {
+  return new CustodyHand(RED, node, () => {
+    const storeNode = findStore(storeId || undefined);
+    return storeNode?.store
+      ? { store: storeNode.store, owner: storeNode.owner, leaseMs: storeNode.leaseMs }
+      : undefined;
+  });
+}
+
+type Send = (msgs: NodeMessage | Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+/**
+ * The input handler of a node that takes orders: a stale copy is dropped before `handler` sees
+ * it; what `handler` sends is handed on in the store first, and its `done` waits for that, so a
+ * Complete node (and the oms-retry behind it) only hears of the step once the next holder has it.
+ */
+export function onOrders(
+  node: Node,
+  custody: CustodyHand,
+  handler: (msg: NodeMessage, send: Send, done: Done) => void,
+): void {
+  node.on('input', (msg, send, done) => {
+    custody.isStale(msg as unknown as Msg).then(
+      (stale) => {
+        if (stale) return done();
+        let sending: Promise<unknown> = Promise.resolve();
+        const handOn: Send = (outputs) => {
+          const list = Array.isArray(outputs) ? outputs : [outputs];
+          sending = sending.then(() => custody.send(send, list));
+        };
+        handler(msg, handOn, (err) => {
+          sending.then(
+            () => done(err),
+            (failed: Error) => done(err ?? failed),
+          );
+        });
+      },
+      (err: Error) => done(err),
+    );
+  });
 }

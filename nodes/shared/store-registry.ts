@@ -10,6 +10,10 @@ export interface StoreNode extends Node {
   store?: OmsStore;
   openError?: Error & { code?: string };
   lease(): StoreLease | undefined;
+  /** This runtime's name in the store's custody (claims and heartbeats), new at each start. */
+  owner: string;
+  /** How long a checkpoint waits for the next step before it is resumed. */
+  leaseMs: number;
 }
 
 export interface StoreLease {
