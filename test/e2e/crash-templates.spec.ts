@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { seededUnit } from '../../sandbox/http-peer';
+import { seededUnit, startHttpPeer, type HttpPeer } from '../../sandbox/http-peer';
 import { startAddressSandbox, type AddressSandbox } from '../../sandbox/address/server';
 import { startFraudSandbox, type FraudSandbox } from '../../sandbox/fraud/server';
 import { startFluentSandbox, type FluentSandbox } from '../../sandbox/fluent/server';
@@ -92,6 +92,8 @@ function readView(file: string): View | undefined {
 }
 
 interface Peers {
+  /** The stand-in peer of template retry-dead-letter, outside Node-RED (OMS_EXAMPLE_PEER_URL). */
+  http: HttpPeer;
   sftp: SftpSandbox;
   fluent: FluentSandbox;
   fraud: FraudSandbox;
@@ -128,7 +130,14 @@ async function startPeers(root: string, port: number, orders: number): Promise<P
     webhookUrl: `http://127.0.0.1:${port}/oms/fraud/webhook`,
   });
   const address = await startAddressSandbox({ apiKey: ADDRESS_KEY });
+  const http = await startHttpPeer({
+    failureRate: 0.4,
+    retryAfterSeconds: 1,
+    seed: SEED,
+    permanentRefs: (ref) => ref.endsWith('13'),
+  });
   const env = {
+    OMS_EXAMPLE_PEER_URL: `${http.url}/orders`,
     OMS_FRAUD_URL: fraud.url,
     OMS_FRAUD_API_KEY: FRAUD.apiKey,
     OMS_FRAUD_WEBHOOK_SECRET: FRAUD.webhookSecret,
@@ -147,13 +156,14 @@ async function startPeers(root: string, port: number, orders: number): Promise<P
     OMS_FLUENT_PASSWORD: FLUENT.password,
   };
   return {
+    http,
     sftp,
     fluent,
     fraud,
     address,
     env,
     close: async () => {
-      await Promise.all([sftp.close(), fluent.close(), fraud.close(), address.close()]);
+      await Promise.all([http.close(), sftp.close(), fluent.close(), fraud.close(), address.close()]);
     },
   };
 }
@@ -174,8 +184,10 @@ interface CrashRun {
 async function crashRun(
   template: string,
   orders: number,
-  settled: (v: View) => boolean,
-  inFlight: (v: View) => number,
+  /** Sends the orders in after each start (templates not fed from the SFTP inbox). */
+  feed: ((base: string, peers: Peers) => Promise<void>) | undefined,
+  settled: (v: View, peers: Peers, inbox: string) => boolean,
+  inFlight: (v: View, peers: Peers) => number,
   check: (run: CrashRun) => void | Promise<void>,
 ): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), `oms-crash-${template}-`));
@@ -195,32 +207,33 @@ async function crashRun(
     for (let k = 0; k <= KILLS; k++) {
       runtime = launchNodeRed(userDir, port, peers.env, append);
       await runtime.ready;
+      if (k === 0) await feed?.(`http://127.0.0.1:${port}`, peers);
       if (k === KILLS) break;
       // A seeded moment while orders flow: once a seeded share (10-70 %) of the orders still
       // on their way have arrived where they end. Chosen by progress, not by time, so that a
       // slow machine kills as surely mid-flight as a fast one.
       const before = readView(storeFile);
-      const doneAtStart = before ? orders - inFlight(before) : 0;
+      const doneAtStart = before ? orders - inFlight(before, peers) : 0;
       const target =
         doneAtStart +
         Math.max(1, Math.floor((orders - doneAtStart) * (0.1 + 0.6 * seededUnit(SEED, template, 'kill', k))));
       const giveUpAt = Date.now() + 60000;
       for (;;) {
         const v = readView(storeFile);
-        if ((v && orders - inFlight(v) >= target) || Date.now() > giveUpAt) break;
+        if ((v && orders - inFlight(v, peers) >= target) || Date.now() > giveUpAt) break;
         await sleep(5);
       }
       runtime.child.kill('SIGKILL');
       await runtime.exited;
       const v = readView(storeFile);
-      inFlightAtKills.push(v ? inFlight(v) : orders);
+      inFlightAtKills.push(v ? inFlight(v, peers) : orders);
       log += `\n----- SIGKILL ${k + 1} of ${KILLS}, ${inFlightAtKills[k]} orders in flight -----\n`;
     }
     const view = await waitFor(
       `every order of template ${template} settled`,
       async () => {
         const v = readView(storeFile);
-        return v && settled(v) ? v : undefined;
+        return v && settled(v, peers, path.join(dir, 'sftp', 'inbox')) ? v : undefined;
       },
       180000,
     ).catch((err: Error) => {
@@ -277,7 +290,12 @@ describe(`crash test: templates as shipped, SIGKILLed ${KILLS} times (seed ${SEE
     await crashRun(
       'order-lifecycle',
       ORDERS,
-      (v) => refs.every((ref) => where(v, ref)) && v.retries === 0 && noOpenCustody(v).length === 0,
+      undefined,
+      (v, _peers, inbox) =>
+        refs.every((ref) => where(v, ref)) &&
+        v.retries === 0 &&
+        noOpenCustody(v).length === 0 &&
+        archived(inbox).size === filesFor(ORDERS),
       (v) => refs.filter((ref) => !where(v, ref)).length,
       ({ view, peers, inbox, inFlightAtKills, log }) => {
         assert.ok(
@@ -319,7 +337,11 @@ describe(`crash test: templates as shipped, SIGKILLed ${KILLS} times (seed ${SEE
     await crashRun(
       'sftp-import',
       IMPORTED,
-      (v) => refs.every((ref) => v.states.get(ref) === 'Validated') && noOpenCustody(v).length === 0,
+      undefined,
+      (v, _peers, inbox) =>
+        refs.every((ref) => v.states.get(ref) === 'Validated') &&
+        noOpenCustody(v).length === 0 &&
+        archived(inbox).size === filesFor(IMPORTED),
       (v) => refs.filter((ref) => v.states.get(ref) !== 'Validated').length,
       ({ view, inbox, inFlightAtKills }) => {
         for (const ref of refs) assert.equal(view.states.get(ref), 'Validated', ref);
@@ -330,6 +352,44 @@ describe(`crash test: templates as shipped, SIGKILLed ${KILLS} times (seed ${SEE
           'a kill came before every order was in',
         );
         console.log(`      ${IMPORTED} Validated; in flight at the kills: ${inFlightAtKills.join(', ')}`);
+      },
+    );
+  });
+
+  it('retry-dead-letter: its 20 orders into a failing peer outside Node-RED — each accepted once or parked', async () => {
+    const demo = range(1, 20).map((n) => `DEMO-${String(n).padStart(4, '0')}`);
+    const where = (v: View, peers: Peers, ref: string): boolean =>
+      peers.http.stats().accepted.has(ref) || v.parked.has(ref);
+    await crashRun(
+      'retry-dead-letter',
+      demo.length,
+      async (base) => {
+        // The template's button, as an analyst presses it.
+        const res = await fetch(`${base}/inject/oms-tpl-retry-inject`, { method: 'POST' });
+        assert.equal(res.status, 200);
+      },
+      (v, peers) =>
+        demo.every((ref) => where(v, peers, ref)) && v.retries === 0 && noOpenCustody(v).length === 0,
+      (v, peers) => demo.filter((ref) => !where(v, peers, ref)).length,
+      ({ view, peers, inFlightAtKills }) => {
+        const accepted = peers.http.stats().accepted;
+        for (const ref of demo) {
+          if (ref.endsWith('13'))
+            assert.equal(view.parked.get(ref), 'HTTP_422', `${ref} parked with the peer's refusal`);
+          // Accepted, or parked with a reason (all attempts failed, e.g. answers lost after accepting).
+          else assert.ok(accepted.has(ref) || view.parked.get(ref), `${ref} accepted by the peer or parked`);
+        }
+        // The peer keeps one acceptance per idempotency key; a repeat is answered as a replay.
+        assert.ok(!accepted.has('DEMO-0013'));
+        assert.deepEqual(
+          view.custody.map((c) => [c.ref, c.kind]).sort(),
+          [...view.parked.keys()].sort().map((ref) => [ref, 'dead-letter']),
+          'only the parked orders are still held, each by its dead letter',
+        );
+        console.log(
+          `      ${accepted.size} accepted, ${view.parked.size} parked; in flight at the kills: ${inFlightAtKills.join(', ')}; ` +
+            `${peers.http.stats().calls} peer calls, ${peers.http.stats().replays} replays`,
+        );
       },
     );
   });
