@@ -7,9 +7,24 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeSampleExport } from '../lib/sfcc/export-file';
-import { SANDBOX_DEFAULT_API_KEY, startAddressSandbox } from './address/server';
-import { SANDBOX_DEFAULT_CREDENTIALS, startFluentSandbox, type FluentSandbox } from './fluent/server';
-import { FRAUD_SANDBOX_DEFAULT_CREDENTIALS, startFraudSandbox } from './fraud/server';
+import {
+  SANDBOX_DEFAULT_API_KEY,
+  startAddressSandbox,
+  type AddressSandbox,
+  type AddressSandboxOptions,
+} from './address/server';
+import {
+  SANDBOX_DEFAULT_CREDENTIALS,
+  startFluentSandbox,
+  type FluentSandbox,
+  type FluentSandboxOptions,
+} from './fluent/server';
+import {
+  FRAUD_SANDBOX_DEFAULT_CREDENTIALS,
+  startFraudSandbox,
+  type FraudSandbox,
+  type FraudSandboxOptions,
+} from './fraud/server';
 import { generateSshKeyPair, startSftpServer, type SftpSandbox } from './sftp-server';
 
 export interface SandboxPeersOptions {
@@ -27,6 +42,10 @@ export interface SandboxPeersOptions {
   /** Where the fraud sandbox sends its decision webhooks (Node-RED's oms-fraud-provider path). */
   fraudWebhookUrl?: string;
   log?: (text: string) => void;
+  /** Overrides for the tests and the benchmark (faults, latency, review rules). */
+  fluent?: Partial<FluentSandboxOptions>;
+  fraud?: Partial<FraudSandboxOptions>;
+  address?: Partial<AddressSandboxOptions>;
 }
 
 export interface SandboxPeers {
@@ -41,7 +60,35 @@ export interface SandboxPeers {
   };
   fraud: { url: string; apiKey: string; webhookSecret: string };
   address: { url: string; apiKey: string };
+  /** The running sandboxes themselves (request logs, data), for tests and the benchmark. */
+  sandboxes: { sftp: SftpSandbox; fluent: FluentSandbox; fraud: FraudSandbox; address: AddressSandbox };
   stop(): Promise<void>;
+}
+
+/**
+ * The environment variables the shipped templates read their peers from (their manifests'
+ * credentialsFromEnv and the config nodes' ${ENV} fields): one list for npm start, the tests and
+ * the benchmark, so none of them can miss a peer a template needs.
+ */
+export function sandboxEnv(peers: SandboxPeers): Record<string, string> {
+  return {
+    OMS_SFTP_HOST: peers.sftp.host,
+    OMS_SFTP_PORT: String(peers.sftp.port),
+    OMS_SFTP_USER: peers.sftp.username,
+    OMS_SFTP_PASSWORD: peers.sftp.password,
+    OMS_SFTP_FINGERPRINT: peers.sftp.fingerprint,
+    OMS_FLUENT_URL: peers.fluent.url,
+    OMS_FLUENT_RETAILER: peers.fluent.retailerId,
+    OMS_FLUENT_CLIENT_ID: peers.fluent.clientId,
+    OMS_FLUENT_CLIENT_SECRET: peers.fluent.clientSecret,
+    OMS_FLUENT_USERNAME: peers.fluent.username,
+    OMS_FLUENT_PASSWORD: peers.fluent.password,
+    OMS_FRAUD_URL: peers.fraud.url,
+    OMS_FRAUD_API_KEY: peers.fraud.apiKey,
+    OMS_FRAUD_WEBHOOK_SECRET: peers.fraud.webhookSecret,
+    OMS_ADDRESS_URL: peers.address.url,
+    OMS_ADDRESS_API_KEY: peers.address.apiKey,
+  };
 }
 
 function readOrCreate(file: string, create: () => string): string {
@@ -77,6 +124,7 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
   const fluent: FluentSandbox = await startFluentSandbox({
     ...SANDBOX_DEFAULT_CREDENTIALS,
     port: options.fluentPort ?? 0,
+    ...options.fluent,
   });
 
   // Decisions by the sandbox's rules: e-mails with +review are held and decided a few seconds
@@ -85,8 +133,9 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
     ...FRAUD_SANDBOX_DEFAULT_CREDENTIALS,
     webhookUrl: options.fraudWebhookUrl,
     decisionDelayMs: 5_000,
+    ...options.fraud,
   });
-  const address = await startAddressSandbox({ apiKey: SANDBOX_DEFAULT_API_KEY });
+  const address = await startAddressSandbox({ apiKey: SANDBOX_DEFAULT_API_KEY, ...options.address });
 
   const counterFile = path.join(options.dir, 'next-order-number');
   const ordersPerFile = options.ordersPerFile ?? 25;
@@ -130,6 +179,7 @@ export async function startSandboxPeers(options: SandboxPeersOptions): Promise<S
       webhookSecret: FRAUD_SANDBOX_DEFAULT_CREDENTIALS.webhookSecret,
     },
     address: { url: address.url, apiKey: SANDBOX_DEFAULT_API_KEY },
+    sandboxes: { sftp: server, fluent, fraud, address },
     async stop() {
       if (timer) clearInterval(timer);
       await Promise.all([server.close(), fluent.close(), fraud.close(), address.close()]);

@@ -161,7 +161,7 @@ async function main() {
   const sample = sampleFile();
   writeFlows();
   // The sandbox peers run in this process, beside Node-RED (dist/: npm start builds first).
-  const { startSandboxPeers } = require(path.join(root, 'dist', 'sandbox', 'peers.js'));
+  const { startSandboxPeers, sandboxEnv } = require(path.join(root, 'dist', 'sandbox', 'peers.js'));
   const peers = await startSandboxPeers({
     dir: path.join(userDir, 'sandbox'),
     sftpPort: Number(process.env.OMS_SFTP_PORT) || 0,
@@ -184,22 +184,7 @@ async function main() {
       OMS_EXAMPLE_PEER_URL: `http://127.0.0.1:${port}/oms-example/peer`,
       ...process.env,
       OMS_SAMPLE_FILE: sample,
-      OMS_SFTP_HOST: peers.sftp.host,
-      OMS_SFTP_PORT: String(peers.sftp.port),
-      OMS_SFTP_USER: peers.sftp.username,
-      OMS_SFTP_PASSWORD: peers.sftp.password,
-      OMS_SFTP_FINGERPRINT: peers.sftp.fingerprint,
-      OMS_FLUENT_URL: peers.fluent.url,
-      OMS_FLUENT_RETAILER: peers.fluent.retailerId,
-      OMS_FLUENT_CLIENT_ID: peers.fluent.clientId,
-      OMS_FLUENT_CLIENT_SECRET: peers.fluent.clientSecret,
-      OMS_FLUENT_USERNAME: peers.fluent.username,
-      OMS_FLUENT_PASSWORD: peers.fluent.password,
-      OMS_FRAUD_URL: peers.fraud.url,
-      OMS_FRAUD_API_KEY: peers.fraud.apiKey,
-      OMS_FRAUD_WEBHOOK_SECRET: peers.fraud.webhookSecret,
-      OMS_ADDRESS_URL: peers.address.url,
-      OMS_ADDRESS_API_KEY: peers.address.apiKey,
+      ...sandboxEnv(peers),
     },
   });
   announceWhenUp(child);

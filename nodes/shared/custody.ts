@@ -77,6 +77,7 @@ function flowGraph(RED: NodeAPI): Map<string, FlowConfig> {
     RED.events.on('flows:started', () => {
       graph = undefined;
       reach.clear();
+      direct.clear();
     });
   }
   if (!graph) {
@@ -118,8 +119,27 @@ export function leadsToCustody(RED: NodeAPI, nodeId: string, port: number): bool
   return found;
 }
 
+/** Unique per runtime start (random) and per handoff (a counter): cheap, and never reused. */
+const tokenPrefix = randomBytes(6).toString('base64url');
+let tokenCount = 0;
+
+const direct = new Map<string, boolean>();
+
+/** Whether every node wired to `port` of `nodeId` takes custody itself (and there is one). */
+export function wiredStraightToCustody(RED: NodeAPI, nodeId: string, port: number): boolean {
+  const key = `${nodeId}:${port}`;
+  const known = direct.get(key);
+  if (known !== undefined) return known;
+  const nodes = flowGraph(RED);
+  const targets = nodes.get(nodeId)?.wires?.[port] ?? [];
+  const answer = targets.length > 0 && targets.every((id) => CUSTODY_TYPES.has(nodes.get(id)?.type ?? ''));
+  direct.set(key, answer);
+  return answer;
+}
+
 export function newToken(): string {
-  return randomBytes(9).toString('base64url');
+  tokenCount++;
+  return `${tokenPrefix}.${tokenCount.toString(36)}`;
 }
 
 export function markerOf(msg: Msg): CustodyMarker | undefined {
@@ -144,6 +164,13 @@ function stamp(msg: Msg, holder: string, token: string): string | undefined {
 }
 
 export interface CustodyOptions {
+  /**
+   * A step that is idempotent to run again and keeps no state of its own (address, fraud, route,
+   * allocate): when its output goes straight into custody nodes, the order stays under the
+   * checkpoint it arrived with until the next node takes it by that token; a crash in between
+   * runs this step again. Saves writing the message once more per hop.
+   */
+  rerunnable?: boolean;
   /** A store write forced on the order whatever holds it (an analyst's decision, a replay). */
   force?: boolean;
   kind?: CustodyKind;
@@ -242,6 +269,7 @@ export class CustodyHand {
   async pass(msg: Msg, port: number, options: CustodyOptions = {}): Promise<boolean> {
     const ctx = this.context();
     const before = markerOf(msg);
+    if (options.rerunnable && before && wiredStraightToCustody(this.RED, this.node.id, port)) return true;
     const step = this.step(msg, port, options);
     if (!step || !ctx) return true;
     if ('release' in step) {
@@ -321,6 +349,7 @@ export function onOrders(
   node: Node,
   custody: CustodyHand,
   handler: (msg: NodeMessage, send: Send, done: Done) => void,
+  options: CustodyOptions = { rerunnable: true },
 ): void {
   node.on('input', (msg, send, done) => {
     custody.isStale(msg as unknown as Msg).then(
@@ -329,7 +358,7 @@ export function onOrders(
         let sending: Promise<unknown> = Promise.resolve();
         const handOn: Send = (outputs) => {
           const list = Array.isArray(outputs) ? outputs : [outputs];
-          sending = sending.then(() => custody.send(send, list));
+          sending = sending.then(() => custody.send(send, list, options));
         };
         handler(msg, handOn, (err) => {
           sending.then(
