@@ -61,7 +61,7 @@ export const CURRENCY_MINOR_UNITS: ReadonlyMap<string, number> = new Map(
     .split(/\s+/)
     .map((pair): [string, number] => {
       const [code, digits] = pair.split(':');
-      return [code as string, Number(digits)];
+      return [code, Number(digits)];
     }),
 );
 

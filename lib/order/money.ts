@@ -32,7 +32,7 @@ export function parseMoney(text: string, exponent: number, allowExponent = false
   } else {
     digits += '0'.repeat(exponent - scale);
   }
-  const value = Number((digits.replace(/^0+(?=\d)/, '') || '0') as string);
+  const value = Number(digits.replace(/^0+(?=\d)/, '') || '0');
   if (!Number.isSafeInteger(value)) return { ok: false, reason: `"${text}" is too large` };
   return { ok: true, value: sign === '-' && value !== 0 ? -value : value };
 }

@@ -13,8 +13,8 @@ export function resolvePath(root: unknown, path: string): unknown[] {
     for (const value of current) {
       if (value === null || typeof value !== 'object') continue;
       if (step === '[*]') {
-        if (Array.isArray(value)) next.push(...value);
-        else next.push(...Object.values(value));
+        if (Array.isArray(value)) next.push(...(value as unknown[]));
+        else next.push(...(Object.values(value) as unknown[]));
       } else if (step.startsWith('[')) {
         if (Array.isArray(value)) next.push(value[Number(step.slice(1, -1))]);
       } else if (Object.hasOwn(value, step)) {

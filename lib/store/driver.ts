@@ -78,7 +78,7 @@ function openBetterSqlite(file: string, busyTimeoutMs: number): SqlDatabase {
   return {
     driver: 'better-sqlite3',
     exec: (sql) => void db.exec(sql),
-    prepare: reusing((sql) => db.prepare(sql) as unknown as Statement),
+    prepare: reusing((sql) => db.prepare(sql)),
     transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
     savepoint: <T>(work: () => T): T => savepoint((sql) => void db.exec(sql), work),
     close: () => db.close(),

@@ -26,7 +26,7 @@ export class GroupCommit {
   readonly write: Write = <T>(work: () => T): Promise<T> => {
     if (this.closed) return Promise.reject(new Error('The OMS store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.jobs.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.jobs.push({ work, resolve: resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());

@@ -1,7 +1,7 @@
 // oms-fluent-allocate: creates the order in Fluent exactly once (customer found or created;
 // a duplicate ref is looked up and counts as created). Outputs: 1 created, 2 refused by Fluent
 // (a permanent error, with its code); transient failures go to done(err) for retry and dead letters.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { allocateOrder } from '../../lib/fluent/allocate';
 import { FluentError } from '../../lib/fluent/client';
 import { OrderSchema, type Order } from '../../lib/order/model';
@@ -86,7 +86,7 @@ export = function register(RED: NodeAPI): void {
           counts[result.created ? 'created' : 'existing']++;
           record.oms = { ...oms, fluent: result, transition: 'allocate' };
           show();
-          send([msg as NodeMessage, null]);
+          send([msg, null]);
           done();
         },
         (err: Error & { code?: string; retryable?: boolean }) => {
@@ -100,7 +100,7 @@ export = function register(RED: NodeAPI): void {
             counts.refused++;
             record.oms = { ...oms, fluent: { error: { code: err.code, message: err.message } } };
             show();
-            send([null, msg as NodeMessage]);
+            send([null, msg]);
             done();
             return;
           }

@@ -2,7 +2,7 @@
 // for what the rules neither reject nor let through, the fraud provider. Outputs: 1 accept,
 // 2 review (held in the store until the provider's webhook or an analyst decides; then it leaves
 // by 1 or 3), 3 reject. msg.oms.fraud explains every decision.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import {
   evaluateFraud,
   needsHistory,
@@ -219,7 +219,7 @@ export = function register(RED: NodeAPI): void {
       reason?: string,
     ): Promise<boolean> {
       // Read the held message before deciding: an order decided but never sent on would be lost.
-      const msg = decodeMessage(hold.message ?? '') as Record<string, unknown>;
+      const msg = decodeMessage(hold.message ?? '');
       const held = lease();
       try {
         const final: FraudDecision = decision === 'accepted' ? 'accept' : 'reject';
@@ -246,7 +246,7 @@ export = function register(RED: NodeAPI): void {
         msg._msgid = RED.util.generateId();
         counts.held = Math.max(0, counts.held - 1);
         counts[final]++;
-        node.send(final === 'accept' ? [msg as NodeMessage, null, null] : [null, null, msg as NodeMessage]);
+        node.send(final === 'accept' ? [msg, null, null] : [null, null, msg]);
         show();
         publish(RED, held.store.location);
         node.log(t('log.decided', { order: hold.orderRef, decision: final, by }));

@@ -2,7 +2,7 @@
 // its failures (Catch node, or a Complete node for HTTP statuses) come back into the input and
 // are sent again after the policy's delay; output 2 is "exhausted". Every message is kept in
 // the store from arrival until its outcome is known, so a crash or restart loses none.
-import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
 import { decodeMessage } from '../../lib/store';
 import {
@@ -90,8 +90,8 @@ export = function register(RED: NodeAPI): void {
           classifier,
           ackTimeoutMs,
           requireAck,
-          send: (msg) => node.send([msg as NodeMessage, null]),
-          exhaust: (msg) => node.send([null, msg as NodeMessage]),
+          send: (msg) => node.send([msg, null]),
+          exhaust: (msg) => node.send([null, msg]),
           exhaustedAreTaken: deadLetterDownstream,
           stored: (msg) => settleOrder(lease.store, msg),
           newMessageId: () => RED.util.generateId(),

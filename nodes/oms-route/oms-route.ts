@@ -1,7 +1,7 @@
 // oms-route: chooses the locations that fulfil an order (lib/routing, docs/routing.md) from the
 // locations and inventory of Fluent (through a fluent account) or of the message.
 // Outputs: 1 a fulfilment plan (complete, or partial when a strategy allows it), 2 a backorder.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { fetchInventory, fetchLocations } from '../../lib/fluent/inventory';
 import { OrderSchema } from '../../lib/order/model';
 import {
@@ -144,11 +144,11 @@ export = function register(RED: NodeAPI): void {
                 complete: result.complete,
               },
             };
-            send([msg as NodeMessage, null]);
+            send([msg, null]);
           } else {
             counts.backordered++;
             record.oms = { ...oms, routing: routingInfo, transition: 'backorder' };
-            send([null, msg as NodeMessage]);
+            send([null, msg]);
           }
           status.show(() => ({
             fill: counts.backordered > 0 ? 'yellow' : 'green',

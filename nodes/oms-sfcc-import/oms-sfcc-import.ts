@@ -126,8 +126,12 @@ export = function register(RED: NodeAPI): void {
       const counts: Counts = { accepted: 0, rejected: 0, alreadyImported: 0, updates: 0, redeliveries: 0 };
       let pending: Pending[] = [];
       const rejections: Array<{ orderRef: string; position: number; errors: unknown[] }> = [];
-      const message = (payload: unknown, oms: OmsEnvelope): NodeMessage =>
-        ({ _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }) as NodeMessage;
+      const message = (payload: unknown, oms: OmsEnvelope): NodeMessage => ({
+        _msgid: RED.util.generateId(),
+        topic: msg.topic,
+        payload,
+        oms,
+      });
 
       /** Asks the ledger about the pending orders in one commit, then sends each where it belongs. */
       async function flush(): Promise<void> {

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import {
   globToRegExp,
   TEMPORARY_NAME,
@@ -129,7 +129,7 @@ export = function register(RED: NodeAPI): void {
       current = { claim, timer };
       show();
       node.send([
-        { _msgid: RED.util.generateId(), topic: claim.name, filename: claim.localFile, sftp } as NodeMessage,
+        { _msgid: RED.util.generateId(), topic: claim.name, filename: claim.localFile, sftp },
         null,
       ]);
     }
@@ -180,7 +180,7 @@ export = function register(RED: NodeAPI): void {
             topic: claim.name,
             payload: { file: claim.name, ...finished },
             sftp: marker,
-          } as NodeMessage,
+          },
         ]);
       } catch (err) {
         // Left in processing/: imported again (idempotently) after a restart.
@@ -193,8 +193,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg, _send, finish) => {
       const marker = (msg as { sftp?: FileMarker }).sftp;
-      const work =
-        marker?.node === node.id ? complete(msg as unknown as Record<string, unknown>, marker) : poll();
+      const work = marker?.node === node.id ? complete(msg, marker) : poll();
       work.then(
         () => finish(),
         (err: Error) => finish(err),

@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       const remotePath = path.posix.join(config.dir || '/', name);
       node.status({ fill: 'blue', shape: 'dot', text: t('status.writing', { file: name }) });
       // Text is content (the client would take a string for a local file name).
-      const source = typeof payload === 'string' ? Buffer.from(payload) : (payload as Buffer | Readable);
+      const source = typeof payload === 'string' ? Buffer.from(payload) : payload;
       const upload = (): Promise<number> =>
         server.connection.uploadAtomic(source, remotePath, {
           overwrite: config.overwrite === true,

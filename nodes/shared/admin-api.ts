@@ -64,7 +64,7 @@ export function registerAdminApi(RED: NodeAPI): void {
 
   admin.get('/oms/dead-letters', read, (req, res) =>
     withStore(req, res, async ({ store }, storeId) => {
-      const filter = filterFrom(req.query as Record<string, unknown>);
+      const filter = filterFrom(req.query);
       if (typeof filter === 'string') return problem(res, 400, 'OMS_BAD_FILTER', filter);
       const offset = Math.max(0, integer(req.query.offset) ?? 0);
       const limit = Math.min(MAX_PAGE, Math.max(1, integer(req.query.limit) ?? 50));
@@ -353,7 +353,7 @@ function time(value: unknown, name: string): number | string | undefined {
 function filterFrom(input: Record<string, unknown>): DeadLetterFilter | string {
   const filter: DeadLetterFilter = {};
   const text = (key: string): string | undefined =>
-    typeof input[key] === 'string' && input[key] !== '' ? (input[key] as string) : undefined;
+    typeof input[key] === 'string' && input[key] !== '' ? input[key] : undefined;
   if (text('node')) filter.nodeId = text('node');
   if (text('code')) filter.errorCode = text('code');
   if (text('order')) filter.orderRef = text('order');

@@ -297,7 +297,7 @@ export class CustodyHand {
     const port = outputs.findIndex((m) => m !== null);
     const msg = outputs[port];
     if (!msg) return false;
-    if (!(await this.pass(msg as unknown as Msg, port, options))) return false;
+    if (!(await this.pass(msg, port, options))) return false;
     send(outputs);
     return true;
   }
@@ -314,7 +314,7 @@ export function registerHolder(node: Node, resume?: Resume): void {
     ((port, msg) => {
       const outputs: Array<NodeMessage | null> = [];
       for (let i = 0; i < port; i++) outputs.push(null);
-      outputs.push(msg as NodeMessage);
+      outputs.push(msg);
       node.send(outputs);
     });
   holders.set(node.id, send);

@@ -129,7 +129,7 @@ describe('SFTP inbox through the runtime (sandbox SFTP server)', function () {
       { id: 'duplicate', z: 't1', type: 'helper' },
       { id: 'finished', z: 't1', type: 'helper' },
     ];
-    await helper.load([...omsNodes(), ...coreNodes(), sftpServerNode as never, sftpInNode as never], flow, {
+    await helper.load([...omsNodes(), ...coreNodes(), sftpServerNode, sftpInNode], flow, {
       server: { password: PASSWORD },
     });
   }

@@ -28,7 +28,7 @@ describe('template sourcing-rules in a real runtime', function () {
     await helper.load(
       [
         ...omsNodes(),
-        routeNode as never,
+        routeNode,
         coreNode('common/20-inject.js'),
         coreNode('common/90-comment.js'),
         coreNode('function/15-change.js'),

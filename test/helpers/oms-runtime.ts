@@ -55,10 +55,13 @@ export function eachWithRuntime(prefix: string): () => TestDir {
     helper.startServer(done);
   });
   afterEach(function (done) {
-    helper.unload().then(() => {
-      dir?.remove();
-      helper.stopServer(done);
-    });
+    helper.unload().then(
+      () => {
+        dir?.remove();
+        helper.stopServer(done);
+      },
+      (err: Error) => done(err),
+    );
   });
   return () => {
     if (!dir) throw new Error('eachWithRuntime: no test is running');

@@ -285,7 +285,7 @@ describe(`OpenSSH interoperability (real sshd + sftp-server; Node-RED ${nodeRedV
         { id: 'valid', z: 't1', type: 'helper' },
         { id: 'finished', z: 't1', type: 'helper' },
       ];
-      await helper.load([...omsNodes(), ...coreNodes(), sftpServerNode as never, sftpInNode as never], flow, {
+      await helper.load([...omsNodes(), ...coreNodes(), sftpServerNode, sftpInNode], flow, {
         server: { privateKey: server().privateKey },
       });
       const valid = collect('valid', 2, 30000);
@@ -335,7 +335,7 @@ describe(`OpenSSH interoperability (real sshd + sftp-server; Node-RED ${nodeRedV
 
     it('writes a file to a real OpenSSH server with the right bytes and no temporary file left', async () => {
       await helper.load(
-        [...coreNodes(), sftpServerNode as never, sftpOutNode as never],
+        [...coreNodes(), sftpServerNode, sftpOutNode],
         [
           { id: 't1', type: 'tab' },
           {

@@ -58,11 +58,9 @@ describe(`oms-address-check node (Node-RED ${nodeRedVersion})`, function () {
     ];
     if (withProvider && sandbox)
       flow.push({ id: 'provider', type: 'oms-address-provider', baseUrl: sandbox.url, timeout: 5 });
-    await helper.load(
-      [addressProviderNode as never, addressCheckNode as never, coreNode('common/25-catch.js')],
-      flow,
-      { provider: { apiKey: key } },
-    );
+    await helper.load([addressProviderNode, addressCheckNode, coreNode('common/25-catch.js')], flow, {
+      provider: { apiKey: key },
+    });
   }
 
   it('checks locally without a provider: a tidied address is corrected, a bad postcode invalid', async () => {

@@ -110,7 +110,7 @@ describe(`oms-fraud-check node (Node-RED ${nodeRedVersion})`, function () {
         timeout: 2,
         ...provider,
       });
-    await helper.load([...omsNodes(), fraudProviderNode as never, fraudCheckNode as never], flow, {
+    await helper.load([...omsNodes(), fraudProviderNode, fraudCheckNode], flow, {
       provider: {
         apiKey: provider?.kind === 'signifyd' ? KEYS.teamApiKey : KEYS.apiKey,
         webhookSecret: KEYS.webhookSecret,

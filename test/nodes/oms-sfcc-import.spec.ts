@@ -47,7 +47,7 @@ function outputs(): Promise<{ valid: Msg[]; rejected: Msg[]; summary: Msg }> {
 async function loadWithCatch(): Promise<{ caught: Promise<Msg> }> {
   const catcher = { id: 'c1', z: 't1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] };
   await helper.load(
-    [importNode as never, coreNode('common/25-catch.js')],
+    [importNode, coreNode('common/25-catch.js')],
     flow([catcher, { id: 'caught', z: 't1', type: 'helper' }]),
   );
   // wrapped: an async function returning a bare promise would wait for the catch itself
@@ -61,18 +61,21 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
     helper.startServer(done);
   });
   afterEach(function (done) {
-    helper.unload().then(() => helper.stopServer(done));
+    helper.unload().then(
+      () => helper.stopServer(done),
+      (err: Error) => done(err),
+    );
   });
 
   it('loads with its name and the OMS defaults', async () => {
-    await helper.load(importNode as never, flow());
+    await helper.load(importNode, flow());
     const n = helper.getNode('imp');
     assert.equal(n.name, 'import');
     assert.equal(n.type, 'oms-sfcc-import');
   });
 
   it('streams msg.filename and sends one message per order, rejections and one summary', async () => {
-    await helper.load(importNode as never, flow());
+    await helper.load(importNode, flow());
     const got = outputs();
     helper.getNode('imp').receive({ filename: fixture('edge-cases.xml'), topic: 'nightly' });
     const { valid, rejected, summary } = await got;
@@ -125,13 +128,13 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('accepts an XML string, a Buffer and SCAPI JSON objects as payload', async () => {
-    await helper.load(importNode as never, flow());
+    await helper.load(importNode, flow());
     const xml = readFileSync(fixture('edge-cases.xml'), 'utf8');
     let got = outputs();
     helper.getNode('imp').receive({ payload: Buffer.from(xml) });
     assert.equal((await got).valid.length, 3);
     await helper.unload();
-    await helper.load(importNode as never, flow());
+    await helper.load(importNode, flow());
     got = outputs();
     const docs = [1, 2].map((n) => renderScapiOrder(generateOrder(n)));
     helper.getNode('imp').receive({ payload: docs });
@@ -167,7 +170,7 @@ describe(`oms-sfcc-import node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('shows the counts in its status', async () => {
-    await helper.load(importNode as never, flow());
+    await helper.load(importNode, flow());
     const statuses: Array<{ text?: string; fill?: string }> = [];
     const n = helper.getNode('imp');
     const original = n.status.bind(n);

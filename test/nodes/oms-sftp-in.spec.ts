@@ -72,7 +72,7 @@ describe(`oms-sftp-in node (Node-RED ${nodeRedVersion})`, function () {
     { id: 'finished', z: 't1', type: 'helper' },
   ];
   const load = async (extra: Record<string, unknown> = {}): Promise<void> =>
-    helper.load([...omsNodes(), ...coreNodes(), sftpServerNode as never, sftpInNode as never], flow(extra), {
+    helper.load([...omsNodes(), ...coreNodes(), sftpServerNode, sftpInNode], flow(extra), {
       server: { password: 'export' },
     });
 
@@ -135,7 +135,7 @@ describe(`oms-sftp-in node (Node-RED ${nodeRedVersion})`, function () {
   it('refuses a server whose host key is not the pinned one, and says so', async () => {
     writeFileSync(path.join(inbox, 'a.xml'), exportXml([1]));
     await helper.load(
-      [...omsNodes(), ...coreNodes(), sftpServerNode as never, sftpInNode as never],
+      [...omsNodes(), ...coreNodes(), sftpServerNode, sftpInNode],
       flow().map((n) =>
         n.id === 'server'
           ? { ...n, hostFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }

@@ -27,7 +27,7 @@ describe(`oms-sftp-out node (Node-RED ${nodeRedVersion})`, function () {
 
   const load = (overwrite = false): Promise<void> =>
     helper.load(
-      [...coreNodes(), sftpServerNode as never, sftpOutNode as never],
+      [...coreNodes(), sftpServerNode, sftpOutNode],
       [
         { id: 't1', type: 'tab' },
         {

@@ -209,7 +209,7 @@ describe('fraud sandbox', function () {
       assert.equal(first.body.orderRef, 'ORD-A');
       assert.deepEqual(first.body.reasons, []);
       assert.equal(first.body.score, riskScore('ORD-A', 'accept'));
-      assert.ok((first.body.score as number) >= 0 && (first.body.score as number) < 300);
+      assert.ok(first.body.score >= 0 && first.body.score < 300);
       assert.deepEqual(again.body, first.body, 'a repeated screening is an update: same id, same answer');
       const other = answered(await screen(screening({ orderRef: 'ORD-B' })));
       assert.notEqual(other.body.id, first.body.id);

@@ -68,7 +68,7 @@ function okTo(r: TransitionResult): OrderState {
 
 function refused(r: TransitionResult): Extract<TransitionResult, { ok: false }> {
   assert.equal(r.ok, false, `expected a refusal, got ${JSON.stringify(r)}`);
-  return r as Extract<TransitionResult, { ok: false }>;
+  return r;
 }
 
 describe('lib/order/lifecycle', () => {

@@ -134,11 +134,11 @@ describe('lib/reliability/execute', () => {
     const time = fakeTime();
     let n = 0;
     const result = await withRetry(
-      (() => {
+      () => {
         n += 1;
         if (n === 1) throw reset();
         return Promise.resolve(n);
-      }) as (attempt: number) => Promise<number>,
+      },
       { policy, ...time.options },
     );
     assert.equal(result, 2);

@@ -89,12 +89,12 @@ function config(strategies: Array<Partial<Strategy>>, extra: Partial<RoutingConf
 
 function asPlan(result: RoutingResult): RoutingPlan {
   assert.equal(result.kind, 'plan', result.summary);
-  return result as RoutingPlan;
+  return result;
 }
 
 function asBackorder(result: RoutingResult): RoutingBackorder {
   assert.equal(result.kind, 'backorder', result.summary);
-  return result as RoutingBackorder;
+  return result;
 }
 
 /** { locationRef: { lineRef: quantity } } for compact assertions. */
