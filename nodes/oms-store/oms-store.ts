@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
     const retentionDays = Number(config.retentionDays ?? 30);
     const leases = new LeaseCounter();
     node.owner = randomUUID();
-    node.leaseMs = Math.max(5, Number(config.resumeAfter) || 60) * 1000;
+    node.leaseMs = Math.max(1, Number(config.resumeAfter) || 60) * 1000;
 
     try {
       node.store = openSqliteStore({ file });

@@ -18,6 +18,7 @@ import {
   type DeadLetterStatus,
   type HoldStatus,
 } from '../../lib/store';
+import { registerCustodyRoutes } from './custody-api';
 import { deployedStores, findStore, type StoreLease } from './store-registry';
 
 /** What an oms-fraud-check node offers the API: it sends a held order on once decided. */
@@ -50,6 +51,7 @@ export function registerAdminApi(RED: NodeAPI): void {
   const read = RED.auth.needsPermission('oms.read');
   const write = RED.auth.needsPermission('oms.write');
   const admin = RED.httpAdmin;
+  registerCustodyRoutes(RED, read, write);
 
   admin.get('/oms/stores', read, (_req, res) => {
     res.json({
@@ -294,7 +296,7 @@ export function publish(RED: NodeAPI, location: string): void {
   RED.comms.publish('oms/dead-letters', { location, at: Date.now() }, false);
 }
 
-async function withStore(
+export async function withStore(
   req: Request,
   res: Response,
   work: (lease: StoreLease, storeId: string) => Promise<unknown>,
@@ -321,16 +323,16 @@ async function withStore(
   }
 }
 
-function problem(res: Response, status: number, code: string, message: string): void {
+export function problem(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
 }
 
-function userOf(req: Request): string {
+export function userOf(req: Request): string {
   const user = (req as Request & { user?: { username?: string } }).user;
   return user?.username ?? 'editor';
 }
 
-function integer(value: unknown): number | undefined {
+export function integer(value: unknown): number | undefined {
   const n =
     typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : NaN;
   return Number.isInteger(n) ? n : undefined;
@@ -379,7 +381,7 @@ function iso(ms: number): string {
 }
 
 /** Epoch-millisecond fields (…At) as ISO strings, for people and for JSON clients alike. */
-function view<T extends object>(record: T): Record<string, unknown> {
+export function view<T extends object>(record: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     out[key] = (key.endsWith('At') || key === 'at') && typeof value === 'number' ? iso(value) : value;
@@ -387,7 +389,7 @@ function view<T extends object>(record: T): Record<string, unknown> {
   return out;
 }
 
-function redact(value: unknown): unknown {
+export function redact(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return `<Buffer ${value.length} bytes>`;
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== 'object') return value;

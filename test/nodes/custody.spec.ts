@@ -1,0 +1,112 @@
+// Custody through a real Node-RED runtime: an order lost between two OMS nodes (a function node
+// that drops it) is sent again from the checkpoint of the node it last passed once the lease
+// lapses; one that never moves on is reported stalled and resumed again only by an operator.
+import assert from 'node:assert/strict';
+import { helper, nodeRedVersion } from '../helpers/runtime';
+import {
+  coreNodes,
+  eachWithRuntime,
+  omsNodes,
+  until,
+  type FlowNode,
+  type Msg,
+  type TestDir,
+} from '../helpers/oms-runtime';
+import { openSqliteStore } from '../../lib/store';
+
+/** create → function (drops the first `drops` messages) → validate → out. */
+function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
+  return [
+    { id: 't1', type: 'tab' },
+    { id: 'store', type: 'oms-store', name: 'custody test store', path: dir.storeFile, resumeAfter: '1' },
+    {
+      id: 'life-create',
+      z: 't1',
+      type: 'oms-lifecycle',
+      store: 'store',
+      by: 'event',
+      value: 'create',
+      wires: [['lossy'], []],
+    },
+    {
+      id: 'lossy',
+      z: 't1',
+      type: 'function',
+      func: `const seen = context.get('seen') || 0; context.set('seen', seen + 1); return seen < ${drops} ? null : msg;`,
+      outputs: 1,
+      wires: [['life-validate']],
+    },
+    {
+      id: 'life-validate',
+      z: 't1',
+      type: 'oms-lifecycle',
+      store: 'store',
+      by: 'event',
+      value: 'validate',
+      wires: [['out'], []],
+    },
+    { id: 'out', z: 't1', type: 'helper' },
+  ];
+}
+
+describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRedVersion})`, function () {
+  this.timeout(30000);
+  let dir: TestDir;
+  const current = eachWithRuntime('oms-custody-');
+  beforeEach(() => {
+    dir = current();
+  });
+
+  it('sends an order lost after a step again from that step, once, and it goes on', async () => {
+    await helper.load([...omsNodes(), ...coreNodes()], lossyFlow(dir, 1));
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'L1', correlationId: 'c1' } });
+    await until('the resumed order to arrive', () => arrived.length === 1, 15000);
+    assert.equal((arrived[0].oms?.resumed as { count?: number } | undefined)?.count, 1);
+    assert.equal(arrived[0].oms?.state, 'Validated');
+    const res = await helper.request().get('/oms/custody?orderRef=L1').expect(200);
+    const body = res.body as { items: Array<{ kind: string; holder: string; state: string }> };
+    assert.deepEqual(
+      body.items.map((r) => [r.kind, r.holder, r.state]),
+      [['end', 'life-validate', 'Validated']],
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // another lease: nothing is sent twice
+    assert.equal(arrived.length, 1);
+  });
+
+  it('reports an order that never moves on as stalled; an operator resumes it with a reason', async () => {
+    await helper.load([...omsNodes(), ...coreNodes()], lossyFlow(dir, 1000));
+    helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'S1', correlationId: 'c2' } });
+    const stalled = await until(
+      'the order to be reported stalled',
+      async () => {
+        const res = await helper.request().get('/oms/custody?stalled=true').expect(200);
+        const items = (res.body as { items: Array<{ orderRef: string; stalledReason?: string }> }).items;
+        return items.length > 0 ? items : undefined;
+      },
+      20000,
+    );
+    assert.equal(stalled[0].orderRef, 'S1');
+    assert.match(stalled[0].stalledReason ?? '', /resumed 5 times from node life-create without moving on/);
+    const counts = (await helper.request().get('/oms/custody').expect(200)).body as {
+      counts: { stalled: number };
+    };
+    assert.equal(counts.counts.stalled, 1);
+    await helper.request().post('/oms/custody/S1/resume').send({}).expect(400);
+    await helper.request().post('/oms/custody/S1/resume').send({ reason: 'peer fixed' }).expect(200);
+    await helper.request().post('/oms/custody/S1/resume').send({ reason: 'again' }).expect(409);
+    const detail = (await helper.request().get('/oms/custody/S1').expect(200)).body as { stalledAt?: number };
+    assert.equal(detail.stalledAt, undefined);
+    // The retry is in the audit trail, with who and why.
+    const store = openSqliteStore({ file: dir.storeFile });
+    try {
+      const trail = await store.orders.trail('S1');
+      assert.ok(
+        trail.some((e) => e.kind === 'note' && (e.detail as { reason?: string }).reason === 'peer fixed'),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
