@@ -2,6 +2,7 @@
 // first (postcode formats, required fields per country), then the address provider if one is
 // chosen. Outputs: 1 valid, 2 corrected (msg.payload carries the corrected addresses; the
 // changes are listed), 3 invalid (with the reasons). Provider outages go to Catch.
+import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { checkOrderAddresses } from '../../lib/address/check';
 import { ADDRESS_FIELDS, type AddressField } from '../../lib/address/rules';
@@ -23,15 +24,6 @@ interface AddressCheckNodeDef extends NodeDef {
   defaultCountry?: string;
   /** Seconds the provider has for one order, retries included. */
   timeout?: string | number;
-}
-
-class AddressCheckError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 const OUTPUT: Record<AddressVerdict, number> = { valid: 0, corrected: 1, invalid: 2 };
@@ -72,7 +64,7 @@ export = function register(RED: NodeAPI): void {
       const order = OrderSchema.safeParse(record.payload);
       if (!order.success) {
         done(
-          new AddressCheckError(
+          new OmsError(
             t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
             'OMS_BAD_INPUT',
           ),
@@ -114,7 +106,7 @@ export = function register(RED: NodeAPI): void {
           // The node's own time ran out: say so, with the order (retryable, like any timeout).
           const err =
             failure.name === 'AbortError' || failure.name === 'TimeoutError'
-              ? new AddressCheckError(
+              ? new OmsError(
                   t('errors.timeout', { order: order.data.orderRef, seconds: timeoutMs / 1000 }),
                   'OMS_ADDRESS_TIMEOUT',
                 )

@@ -1,6 +1,7 @@
 // oms-fluent-allocate: creates the order in Fluent exactly once (customer found or created;
 // a duplicate ref is looked up and counts as created). Outputs: 1 created, 2 refused by Fluent
 // (a permanent error, with its code); transient failures go to done(err) for retry and dead letters.
+import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { allocateOrder } from '../../lib/fluent/allocate';
 import { FluentError } from '../../lib/fluent/client';
@@ -14,15 +15,6 @@ interface AllocateNodeDef extends NodeDef {
   store?: string;
   account: string;
   concurrency?: string | number;
-}
-
-class AllocateError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -64,11 +56,11 @@ export = function register(RED: NodeAPI): void {
     registerHolder(node);
     onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
-      if (!account) return done(new AllocateError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
+      if (!account) return done(new OmsError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
       const parsed = OrderSchema.safeParse(record.payload);
       if (!parsed.success) {
         return done(
-          new AllocateError(
+          new OmsError(
             t('errors.notAnOrder', { issue: parsed.error.issues[0]?.message ?? '' }),
             'OMS_BAD_INPUT',
           ),

@@ -2,6 +2,7 @@
 // for what the rules neither reject nor let through, the fraud provider. Outputs: 1 accept,
 // 2 review (held in the store until the provider's webhook or an analyst decides; then it leaves
 // by 1 or 3), 3 reject. msg.oms.fraud explains every decision.
+import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import {
   evaluateFraud,
@@ -42,15 +43,6 @@ interface FraudCheckNodeDef extends NodeDef {
   /** Seconds the provider has for one order, retries included. */
   providerTimeout?: string | number;
   callbackUrl?: string;
-}
-
-class FraudCheckError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The lifecycle move each output asks of an oms-lifecycle node with an empty move. */
@@ -144,11 +136,10 @@ export = function register(RED: NodeAPI): void {
     }
 
     async function screen(msg: Record<string, unknown>): Promise<FraudDecision> {
-      if (!rules)
-        throw new FraudCheckError(t('errors.config', { errors: configError ?? '' }), 'OMS_FRAUD_CONFIG');
+      if (!rules) throw new OmsError(t('errors.config', { errors: configError ?? '' }), 'OMS_FRAUD_CONFIG');
       const order = OrderSchema.safeParse(msg.payload);
       if (!order.success)
-        throw new FraudCheckError(
+        throw new OmsError(
           t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
           'OMS_BAD_INPUT',
         );

@@ -1,6 +1,7 @@
 // oms-lifecycle: moves msg.oms.orderRef through the order state machine (docs/lifecycle.md),
 // by event or by target state, checked and recorded in the store's audit trail.
 // Outputs: 1 moved, 2 refused (an illegal transition, with from/to/rule/reason).
+import { OmsError } from '../../lib/errors';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
   applyEvent,
@@ -21,15 +22,6 @@ interface LifecycleNodeDef extends NodeDef {
   by: string;
   /** An event or state name; empty = taken from msg.oms.transition for each message. */
   value: string;
-}
-
-class LifecycleError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -60,11 +52,10 @@ export = function register(RED: NodeAPI): void {
       const oms = (record.oms ?? {}) as Record<string, unknown>;
       const orderRef = oms.orderRef;
       if (typeof orderRef !== 'string' || orderRef === '') {
-        throw new LifecycleError(t('errors.noOrderRef'), 'OMS_NO_ORDER_REF');
+        throw new OmsError(t('errors.noOrderRef'), 'OMS_NO_ORDER_REF');
       }
       const requested = fixed || (typeof oms.transition === 'string' ? oms.transition.trim() : '');
-      if (!requested)
-        throw new LifecycleError(t('errors.noTransition', { order: orderRef }), 'OMS_NO_TRANSITION');
+      if (!requested) throw new OmsError(t('errors.noTransition', { order: orderRef }), 'OMS_NO_TRANSITION');
       const lease = storeNode?.lease();
       if (!lease) throw new StoreUnavailableError(t('status.noStore'));
       try {

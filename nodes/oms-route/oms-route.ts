@@ -1,6 +1,7 @@
 // oms-route: chooses the locations that fulfil an order (lib/routing, docs/routing.md) from the
 // locations and inventory of Fluent (through a fluent account) or of the message.
 // Outputs: 1 a fulfilment plan (complete, or partial when a strategy allows it), 2 a backorder.
+import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { fetchInventory, fetchLocations } from '../../lib/fluent/inventory';
 import { OrderSchema } from '../../lib/order/model';
@@ -31,15 +32,6 @@ interface RouteNodeDef extends NodeDef {
   /** JSON: postcode → {lat, lon}, for distances when the order has no coordinates. */
   postcodes?: string;
   cacheMinutes?: string | number;
-}
-
-class RouteError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -75,13 +67,13 @@ export = function register(RED: NodeAPI): void {
       if (msg.locations !== undefined) {
         const result = LocationSchema.array().safeParse(msg.locations);
         if (!result.success)
-          throw new RouteError(
+          throw new OmsError(
             t('errors.locations', { issue: result.error.issues[0]?.message ?? '' }),
             'OMS_BAD_INPUT',
           );
         return result.data;
       }
-      if (!account) throw new RouteError(t('errors.noSource'), 'OMS_BAD_INPUT');
+      if (!account) throw new OmsError(t('errors.noSource'), 'OMS_BAD_INPUT');
       if (!cached || Date.now() - cached.at > cacheMs) {
         // One fetch for every order that arrives while it runs; a failed one is not kept.
         const fetching = fetchLocations(account.client);
@@ -98,13 +90,13 @@ export = function register(RED: NodeAPI): void {
       if (msg.inventory !== undefined) {
         const result = InventoryPositionSchema.array().safeParse(msg.inventory);
         if (!result.success)
-          throw new RouteError(
+          throw new OmsError(
             t('errors.inventory', { issue: result.error.issues[0]?.message ?? '' }),
             'OMS_BAD_INPUT',
           );
         return result.data;
       }
-      if (!account) throw new RouteError(t('errors.noSource'), 'OMS_BAD_INPUT');
+      if (!account) throw new OmsError(t('errors.noSource'), 'OMS_BAD_INPUT');
       return fetchInventory(account.client, skus);
     }
 
@@ -113,11 +105,11 @@ export = function register(RED: NodeAPI): void {
     onOrders(node, custody, (msg, send, done) => {
       const record = msg as unknown as Record<string, unknown>;
       if (!routing)
-        return done(new RouteError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));
+        return done(new OmsError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));
       const order = OrderSchema.safeParse(record.payload);
       if (!order.success) {
         return done(
-          new RouteError(
+          new OmsError(
             t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
             'OMS_BAD_INPUT',
           ),

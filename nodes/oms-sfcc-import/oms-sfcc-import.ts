@@ -1,6 +1,7 @@
 // oms-sfcc-import: SFCC order export (XML, OCAPI or SCAPI JSON) in, one message per order out.
 // Outputs: 1 valid canonical orders, 2 rejected orders with their errors, 3 one summary per input,
 // 4 already imported (with a store: orders imported before with the same content).
+import { OmsError } from '../../lib/errors';
 import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { createEnvelope, parseTemplateRef, type OmsEnvelope } from '../../lib/order/envelope';
@@ -34,16 +35,6 @@ const YIELD_EVERY = 64;
 /** Rejected orders listed in the summary (for error reports); the count is always complete. */
 const MAX_REJECTIONS_IN_SUMMARY = 1000;
 const FORMATS: readonly ImportFormat[] = ['auto', 'xml', 'ocapi', 'scapi'];
-
-/** A failure Catch nodes see with msg.error.code set. */
-class ImportError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
 
 type Send = (msgs: Array<NodeMessage | null>) => void;
 
@@ -96,7 +87,7 @@ export = function register(RED: NodeAPI): void {
       const usable = typeof payload === 'string' || (typeof payload === 'object' && payload !== null);
       if (!filename && !usable) {
         node.status({ fill: 'red', shape: 'ring', text: 'OMS_BAD_INPUT' });
-        done(new ImportError(t('errors.noInput'), 'OMS_BAD_INPUT'));
+        done(new OmsError(t('errors.noInput'), 'OMS_BAD_INPUT'));
         return;
       }
       const lease = storeNode?.lease();
@@ -264,7 +255,7 @@ export = function register(RED: NodeAPI): void {
       });
       if (summary.error) {
         const where = summary.file ? ` ${summary.file}` : '';
-        throw new ImportError(`SFCC import${where}: ${summary.error.message}`, summary.error.code);
+        throw new OmsError(`SFCC import${where}: ${summary.error.message}`, summary.error.code);
       }
     }
 

@@ -1,6 +1,7 @@
 // oms-sftp-out: writes msg.payload (text, Buffer or a readable stream) to a remote file
 // atomically: uploaded under a temporary name in the target folder, then renamed, so a reader
 // never sees half a file. Transient failures are retried with the policy; others go to Catch.
+import { OmsError } from '../../lib/errors';
 import { Readable } from 'node:stream';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
@@ -15,15 +16,6 @@ interface SftpOutNodeDef extends NodeDef {
   filename?: string;
   overwrite?: boolean;
   attempts?: string | number;
-}
-
-class SftpOutError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -48,12 +40,12 @@ export = function register(RED: NodeAPI): void {
       const given =
         (config.filename || '').trim() || (typeof record.filename === 'string' ? record.filename : '');
       const name = path.posix.basename(given.replace(/\\/g, '/'));
-      if (!server) return done(new SftpOutError(t('status.noServer'), 'OMS_SFTP_CONFIG'));
-      if (!name) return done(new SftpOutError(t('errors.noName'), 'OMS_BAD_INPUT'));
+      if (!server) return done(new OmsError(t('status.noServer'), 'OMS_SFTP_CONFIG'));
+      if (!name) return done(new OmsError(t('errors.noName'), 'OMS_BAD_INPUT'));
       const payload = record.payload;
       const streamed = payload instanceof Readable;
       if (!streamed && typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
-        return done(new SftpOutError(t('errors.badPayload'), 'OMS_BAD_INPUT'));
+        return done(new OmsError(t('errors.badPayload'), 'OMS_BAD_INPUT'));
       }
       const remotePath = path.posix.join(config.dir || '/', name);
       node.status({ fill: 'blue', shape: 'dot', text: t('status.writing', { file: name }) });

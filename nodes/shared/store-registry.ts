@@ -2,6 +2,7 @@
 // A user leases the store while it works with it, so a redeploy closes the file only after
 // the last user has finished (Node-RED closes config nodes alongside the others).
 import type { Node } from 'node-red';
+import { OmsError } from '../../lib/errors';
 import type { OmsStore } from '../../lib/store';
 
 export interface StoreNode extends Node {
@@ -71,9 +72,8 @@ export class LeaseCounter {
 }
 
 /** Store errors a node reports through done(err), so Catch and retry see a code. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'OMS_STORE_UNAVAILABLE';
+export class StoreUnavailableError extends OmsError {
   constructor(message: string) {
-    super(message);
+    super(message, 'OMS_STORE_UNAVAILABLE', { retryable: true });
   }
 }
