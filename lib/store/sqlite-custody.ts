@@ -59,7 +59,8 @@ export class SqliteCustody implements Custody {
           ...(row ? { holder: String(row.holder), kind: row.kind as CustodyKind } : {}),
         };
       }
-      if (h.expect === undefined && row && row.holder !== h.holder) {
+      // An order entering again may take one at rest (nothing is resumed from there), never one in flight.
+      if (h.expect === undefined && row && row.holder !== h.holder && row.kind !== 'end') {
         return { ok: false, reason: 'another', holder: String(row.holder), kind: row.kind as CustodyKind };
       }
     }

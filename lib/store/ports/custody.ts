@@ -35,7 +35,8 @@ export interface Handoff {
   token: string;
   /**
    * The token of the message being handed on. Undefined: the order enters without one (a new
-   * order, a re-import) — it takes the row only when there is none, or when this holder wrote it.
+   * order, a re-import) — it takes the row only when there is none, when this holder wrote it, or
+   * when the order is at rest ('end'); never from an order in flight.
    */
   expect?: string;
   /** A decision that takes the order whatever holds it now (an analyst, a replay). */
