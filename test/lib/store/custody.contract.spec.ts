@@ -88,7 +88,7 @@ for (const driver of DRIVERS) {
       assert.equal((await custody.handOff(handoff('A1', { token: 'three', expect: 'one' }))).ok, false);
     });
 
-    it('lets an order without a token in only when nobody else holds it; a forced step always', async () => {
+    it('lets an order without a token in only when nobody holds it in flight; a forced step always', async () => {
       const { custody } = openStore();
       await custody.handOff(handoff('B1', { holder: 'import', token: 'i1' }));
       // The same holder again (a redelivery of its own order): supersedes its own row.
