@@ -60,7 +60,7 @@ export = function register(RED: NodeAPI): void {
     const custody = custodyFor(RED, node, config.store);
     registerHolder(node);
     onOrders(node, custody, (msg, send, done) => {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = msg;
       const order = OrderSchema.safeParse(record.payload);
       if (!order.success) {
         done(

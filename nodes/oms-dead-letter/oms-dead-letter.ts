@@ -11,7 +11,7 @@ import {
   type OmsStore,
 } from '../../lib/store';
 import { publish, type ReplayTarget } from '../shared/admin-api';
-import { custodyFor, registerHolder, settleOrder, type CustodyNode } from '../shared/custody';
+import { custodyFor, registerHolder, settleOrder, type CustodyNode, omsMessage } from '../shared/custody';
 import { errorInfoOf } from '../../lib/reliability';
 import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
@@ -82,7 +82,7 @@ export = function register(RED: NodeAPI): void {
 
     async function park(msg: NodeMessageInFlow): Promise<void> {
       const now = Date.now();
-      const record = msg as unknown as Record<string, unknown>;
+      const record = omsMessage(msg);
       const oms = (record.oms ?? {}) as Record<string, unknown>;
       const retry = (oms.retry ?? {}) as RetryMarker;
       const error = errorInfoOf(record) ?? { message: t('errors.noError'), code: 'OMS_NO_ERROR' };

@@ -55,7 +55,7 @@ export = function register(RED: NodeAPI): void {
     const custody = custodyFor(RED, node, config.store);
     registerHolder(node);
     onOrders(node, custody, (msg, send, done) => {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = msg;
       if (!account) return done(new OmsError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
       const parsed = OrderSchema.safeParse(record.payload);
       if (!parsed.success) {

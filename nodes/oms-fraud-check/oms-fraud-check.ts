@@ -276,7 +276,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', () => unsubscribe?.());
 
     onOrders(node, custody, (msg, send, done) => {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = msg;
       screen(record).then(
         (decision) => {
           counts[decision]++;

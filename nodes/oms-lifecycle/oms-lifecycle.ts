@@ -11,7 +11,7 @@ import {
   type TransitionResult,
 } from '../../lib/order/lifecycle';
 import { CustodyConflict, type StateDecision, type TransitionContext } from '../../lib/store';
-import { custodyFor, registerHolder, settleOrder, type CustodyNode } from '../shared/custody';
+import { custodyFor, registerHolder, settleOrder, type CustodyNode, omsMessage } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 import { formatTemplate } from '../shared/template';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
@@ -48,7 +48,7 @@ export = function register(RED: NodeAPI): void {
     if (!storeNode?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
     async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused' | 'stale'> {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = omsMessage(msg);
       const oms = (record.oms ?? {}) as Record<string, unknown>;
       const orderRef = oms.orderRef;
       if (typeof orderRef !== 'string' || orderRef === '') {

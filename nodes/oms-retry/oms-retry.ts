@@ -7,6 +7,7 @@ import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '
 import { decodeMessage } from '../../lib/store';
 import {
   custodyFor,
+  omsMessage,
   registerHolder,
   settleOrder,
   wiredOnlyToStoring,
@@ -215,9 +216,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       // Records left in flight by the last run are released first: a new one must not be among them.
-      const run = started
-        .catch(() => undefined)
-        .then(() => receive(msg as unknown as Record<string, unknown>));
+      const run = started.catch(() => undefined).then(() => receive(omsMessage(msg)));
       receiving.add(run);
       run.then(
         () => {

@@ -103,7 +103,7 @@ export = function register(RED: NodeAPI): void {
     const custody = custodyFor(RED, node, config.store);
     registerHolder(node);
     onOrders(node, custody, (msg, send, done) => {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = msg;
       if (!routing)
         return done(new OmsError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));
       const order = OrderSchema.safeParse(record.payload);

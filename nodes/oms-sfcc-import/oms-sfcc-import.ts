@@ -13,7 +13,7 @@ import {
   type LedgerVerdict,
   type OmsStore,
 } from '../../lib/store';
-import { CUSTODY_TYPES, custodyFor, orderRefOf, wiredOnlyToStoring } from '../shared/custody';
+import { CUSTODY_TYPES, custodyFor, omsMessage, orderRefOf, wiredOnlyToStoring } from '../shared/custody';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import {
   importFile,
@@ -164,15 +164,13 @@ export = function register(RED: NodeAPI): void {
       /** Checkpoints of the accepted orders, in one commit, when output 1 leads to custody. */
       async function handOn(out: NodeMessage[]): Promise<void> {
         if (!custody || !store || out.length === 0 || !custody.leads(0)) return;
-        const steps = out.map((m) => custody.step(m as unknown as Record<string, unknown>, 0));
+        const steps = out.map((m) => custody.step(omsMessage(m), 0));
         const handoffs = steps.flatMap((step) => (step && 'handoff' in step ? [step.handoff] : []));
         const results = await store.custody.handOffMany(handoffs);
         results.forEach((result, i) => {
           if (result.ok) return;
           // Held by a step already (an update or a redelivery of an order in flight): untracked.
-          const m = out.find(
-            (o) => orderRefOf(o as unknown as Record<string, unknown>) === handoffs[i].orderRef,
-          );
+          const m = out.find((o) => orderRefOf(omsMessage(o)) === handoffs[i].orderRef);
           if (m) delete (m as { oms?: Record<string, unknown> }).oms?.custody;
         });
       }

@@ -1,6 +1,7 @@
 // oms-sftp-out: writes msg.payload (text, Buffer or a readable stream) to a remote file
 // atomically: uploaded under a temporary name in the target folder, then renamed, so a reader
 // never sees half a file. Transient failures are retried with the policy; others go to Catch.
+import { omsMessage } from '../shared/custody';
 import { OmsError } from '../../lib/errors';
 import { Readable } from 'node:stream';
 import * as path from 'node:path';
@@ -36,7 +37,7 @@ export = function register(RED: NodeAPI): void {
     let written = 0;
 
     node.on('input', (msg, send, done) => {
-      const record = msg as unknown as Record<string, unknown>;
+      const record = omsMessage(msg);
       const given =
         (config.filename || '').trim() || (typeof record.filename === 'string' ? record.filename : '');
       const name = path.posix.basename(given.replace(/\\/g, '/'));

@@ -34,6 +34,14 @@ export interface CustodyNode extends Node {
 
 type Msg = Record<string, unknown>;
 
+/** A Node-RED message as the OMS nodes read it: any property, msg.oms among them. */
+export type OmsMessage = NodeMessage & Msg;
+
+/** A Node-RED message read as an OMS message (typed, no cast). */
+export function omsMessage(msg: NodeMessage): OmsMessage {
+  return msg;
+}
+
 export async function settleOrder(store: OmsStore, msg: Msg): Promise<void> {
   const key = (msg.oms as { ledgerKey?: unknown } | undefined)?.ledgerKey;
   if (typeof key === 'string' && key !== '') await store.ledger.settle([key]);
@@ -348,11 +356,12 @@ type Done = (err?: Error) => void;
 export function onOrders(
   node: Node,
   custody: CustodyHand,
-  handler: (msg: NodeMessage, send: Send, done: Done) => void,
+  handler: (msg: OmsMessage, send: Send, done: Done) => void,
   options: CustodyOptions = { rerunnable: true },
 ): void {
   node.on('input', (msg, send, done) => {
-    custody.isStale(msg as unknown as Msg).then(
+    const record = omsMessage(msg);
+    custody.isStale(record).then(
       (stale) => {
         if (stale) return done();
         let sending: Promise<unknown> = Promise.resolve();
@@ -360,7 +369,7 @@ export function onOrders(
           const list = Array.isArray(outputs) ? outputs : [outputs];
           sending = sending.then(() => custody.send(send, list, options));
         };
-        handler(msg, handOn, (err) => {
+        handler(record, handOn, (err) => {
           sending.then(
             () => done(err),
             (failed: Error) => done(err ?? failed),
