@@ -249,7 +249,6 @@ export class SqliteCustody implements Custody {
   leave(owner: string): Promise<void> {
     return this.write(() => {
       this.db.prepare('DELETE FROM runtimes WHERE owner = ?').run(owner);
-      // Rows of runtimes that stopped beating long ago are of no use to anyone.
     });
   }
 }
