@@ -3,7 +3,10 @@
 // step completed), forgotten (no failure reported in time, when acknowledgements are not
 // required), or given up. Failures come back as messages carrying this queue's marker in
 // msg.oms.retry; each is classified and sent again after the policy's delay, always as the
-// message first arrived. Timers are the caller's: `pump()` when `nextDueAt()` comes.
+// message first arrived. Timers are the caller's: `pump()` when `nextDueAt()` comes, and every few
+// seconds for the records of a stopped runtime. Several runtimes may run the same queue on one
+// store: due records are claimed with an owner and a lease, and every change is a compare-and-set
+// on the record's version, so no in-process lock stands in for what the store guarantees.
 import {
   CustodyConflict,
   decodeMessage,
@@ -12,6 +15,7 @@ import {
   type ErrorInfo,
   type RetryQueue,
   type RetryRecord,
+  type RetryVersion,
 } from '../store';
 import type { Classifier } from './classify';
 import { errorFromMessage } from './classify';
@@ -38,6 +42,10 @@ export interface RetryMarker {
 export interface DurableRetryOptions {
   /** The queue's name in the store: the oms-retry node id. */
   queue: string;
+  /** This queue instance's name in the store's claims; it beats as a runtime (Custody.heartbeat). */
+  owner: string;
+  /** An owner whose heartbeat is older than this has stopped: its records are taken over. */
+  deadAfterMs: number;
   store: RetryQueue;
   policy: RetryPolicy;
   classifier?: Classifier;
@@ -78,6 +86,8 @@ export const retryToken = (id: number): string => `retry-${id}`;
 
 const BATCH = 100;
 
+const versionOf = (record: RetryRecord): RetryVersion => ({ state: record.state, attempt: record.attempt });
+
 /** The message as it arrived: without a marker of a retry node or a failure. */
 function original(msg: Msg): string {
   const { error: _error, _msgid: _id, ...rest } = msg;
@@ -92,16 +102,8 @@ export class DurableRetry {
   /** Messages given up since the queue was created (the node's status). */
   exhausted = 0;
   private readonly now: () => number;
-  /** Work on one record waits for earlier work on it; records of other messages go on at once. */
-  private readonly locks = new Map<number, Promise<void>>();
-
   constructor(private readonly o: DurableRetryOptions) {
     this.now = o.now ?? Date.now;
-  }
-
-  /** After a restart nothing is in flight any more: those messages are due now. Returns how many. */
-  start(): Promise<number> {
-    return this.o.store.releaseInflight(this.o.queue, this.now());
   }
 
   counts(): Promise<{ inflight: number; waiting: number; exhausted: number }> {
@@ -122,33 +124,13 @@ export class DurableRetry {
 
   /**
    * A message arriving at the input: new, an acknowledgement, or a failure. Messages may be
-   * received concurrently: the outcomes of one record are handled one after another, together
-   * with `pump()`'s handling of that record. A new message that is a stale copy of an order
-   * (custody moved on since it was sent) is dropped.
+   * received concurrently, and while `pump()` runs: each outcome applies only to the attempt it
+   * reports (compare-and-set in the store), the first one to land wins. A new message that is a
+   * stale copy of an order (custody moved on since it was sent) is dropped.
    */
   async receive(msg: Msg): Promise<void> {
+    const { store, queue, ackTimeoutMs, owner } = this.o;
     const mine = this.marker(msg);
-    if (mine) return this.exclusive(mine.id, () => this.receiveLocked(msg, mine));
-    return this.receiveLocked(msg, undefined);
-  }
-
-  private async exclusive<T>(id: number, work: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(id) ?? Promise.resolve();
-    let release = (): void => undefined;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const turn = before.then(() => mine);
-    this.locks.set(id, turn);
-    await before;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.locks.get(id) === turn) this.locks.delete(id);
-    }
-  }
-
-  private async receiveLocked(msg: Msg, mine: RetryMarker | undefined): Promise<void> {
-    const { store, queue, ackTimeoutMs } = this.o;
     // Only messages this queue sent can fail by status; others fail only with msg.error.
     const error = mine || msg.error ? errorFromMessage(msg) : undefined;
     const now = this.now();
@@ -161,7 +143,7 @@ export class DurableRetry {
     const ref = typeof orderRef === 'string' ? orderRef : undefined;
     /** Stores a new record; undefined for a stale copy. `tracked`: this queue holds the order. */
     const add = async (withCustody: boolean): Promise<{ id: number; tracked: boolean } | undefined> => {
-      const entry = { message: original(msg), orderRef: ref, at: now, dueAt: now + ackTimeoutMs };
+      const entry = { message: original(msg), orderRef: ref, at: now, dueAt: now + ackTimeoutMs, owner };
       const step = withCustody ? this.o.custody?.take(msg) : undefined;
       let id: number;
       try {
@@ -193,7 +175,10 @@ export class DurableRetry {
       const added = await add(!mine);
       if (!added) return;
       const attempt = mine?.attempt ?? 1;
-      if (attempt > 1) await store.markSent(added.id, attempt, now + ackTimeoutMs);
+      if (attempt > 1) {
+        const sent = { attempt, dueAt: now + ackTimeoutMs, owner };
+        await store.markSent(added.id, { state: 'inflight', attempt: 1 }, sent);
+      }
       const stored = await store.get(added.id);
       if (stored) await this.failed(stored, error, msg);
     }
@@ -204,10 +189,10 @@ export class DurableRetry {
     const token = retryToken(record.id);
     const step = this.tokenIn(msg) === token ? this.o.custody?.acknowledged(record, token) : undefined;
     try {
-      await this.o.store.remove(record.id, step);
+      await this.o.store.remove(record.id, versionOf(record), step);
     } catch (err) {
       if (!(err instanceof CustodyConflict)) throw err;
-      await this.o.store.remove(record.id); // the next step took the order meanwhile
+      await this.o.store.remove(record.id, versionOf(record)); // the next step took the order meanwhile
     }
   }
 
@@ -217,27 +202,33 @@ export class DurableRetry {
     return typeof token === 'string' ? token : undefined;
   }
 
-  /** Handles every record whose time has come. */
-  async pump(isClosing: () => boolean = () => false): Promise<void> {
-    const { store, queue } = this.o;
+  /**
+   * Claims and handles every record whose time has come, and those a stopped runtime left (sent
+   * again at once). Returns how many records of a stopped runtime were taken over.
+   */
+  async pump(isClosing: () => boolean = () => false): Promise<number> {
+    const { store, queue, owner, deadAfterMs } = this.o;
+    let resumed = 0;
     for (;;) {
-      if (isClosing()) return;
-      const due = await store.due(queue, this.now(), BATCH);
-      for (const listed of due) {
-        if (isClosing()) return;
-        await this.exclusive(listed.id, async () => {
-          // An outcome may have been handled while this record waited for its turn.
-          const record = await store.get(listed.id);
-          if (record && record.dueAt <= this.now() && !isClosing()) await this.dueNow(record);
-        });
+      if (isClosing()) return resumed;
+      const claim = { owner, now: this.now(), leaseMs: this.o.ackTimeoutMs, deadAfterMs, limit: BATCH };
+      const due = await store.claimDue(queue, claim);
+      for (const record of due) {
+        if (isClosing()) {
+          await store.releaseClaim(record.id, owner);
+          continue;
+        }
+        if (record.orphaned) resumed++;
+        await this.dueNow(record, record.orphaned);
       }
-      if (due.length < BATCH) return;
+      if (due.length < BATCH) return resumed;
     }
   }
 
-  private async dueNow(record: RetryRecord): Promise<void> {
+  /** `orphaned`: its runtime stopped before the outcome came; it is sent again as if it had failed. */
+  private async dueNow(record: RetryRecord, orphaned: boolean): Promise<void> {
     const { store, policy, requireAck, ackTimeoutMs, text } = this.o;
-    if (record.state === 'waiting') {
+    if (record.state === 'waiting' || (record.state === 'inflight' && orphaned)) {
       if (policy.attempts > 0 && record.attempt >= policy.attempts) {
         // Resumed after a restart with no attempt left: give up instead of going over the limit.
         this.exhausted++;
@@ -260,7 +251,7 @@ export class DurableRetry {
       };
       await this.failed(record, notAcknowledged, {});
     } else {
-      await store.remove(record.id); // no failure reported in time: delivered
+      await store.remove(record.id, versionOf(record)); // no failure reported in time: delivered
     }
   }
 
@@ -302,7 +293,8 @@ export class DurableRetry {
 
   private async resend(record: RetryRecord): Promise<void> {
     const attempt = record.attempt + 1;
-    await this.o.store.markSent(record.id, attempt, this.now() + this.o.ackTimeoutMs);
+    const sent = { attempt, dueAt: this.now() + this.o.ackTimeoutMs, owner: this.o.owner };
+    if (!(await this.o.store.markSent(record.id, versionOf(record), sent))) return; // an outcome came first
     const msg = decodeMessage(record.message);
     msg._msgid = this.o.newMessageId();
     this.stamp(msg, { ...record, attempt }, {}, await this.tracked(record));
@@ -322,7 +314,11 @@ export class DurableRetry {
     });
     const info: ErrorInfo = errorInfoOf(failedMsg) ?? errorInfoOf({ error }) ?? { message: String(error) };
     if (decision.retry) {
-      await this.o.store.scheduleRetry(record.id, { at: now, dueAt: decision.dueAt, error: info });
+      await this.o.store.scheduleRetry(record.id, versionOf(record), {
+        at: now,
+        dueAt: decision.dueAt,
+        error: info,
+      });
       return;
     }
     this.exhausted++;
@@ -348,10 +344,12 @@ export class DurableRetry {
     const { gaveUp, explanation, ...error } = lastError;
     msg.error = error;
     this.stamp(msg, record, { attempts: record.attempt, gaveUp, explanation }, await this.tracked(record));
+    let kept: boolean;
     if (this.o.exhaustedAreTaken()) {
-      await this.o.store.markExhausted(record.id, {
+      kept = await this.o.store.markExhausted(record.id, versionOf(record), {
         at: record.lastFailureAt ?? this.now(),
         dueAt: this.now() + this.o.ackTimeoutMs,
+        owner: this.o.owner,
         error: {
           ...lastError,
           gaveUp: lastError.gaveUp ?? 'attempts-exhausted',
@@ -360,8 +358,8 @@ export class DurableRetry {
       });
     } else {
       const step = this.tokenIn(msg) === retryToken(record.id) ? this.o.custody?.givenUp(msg) : undefined;
-      await this.o.store.remove(record.id, step);
+      kept = await this.o.store.remove(record.id, versionOf(record), step);
     }
-    this.o.exhaust(msg);
+    if (kept) this.o.exhaust(msg); // else another outcome or runtime handled this attempt first
   }
 }

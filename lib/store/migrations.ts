@@ -176,6 +176,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'retry records claimed by an owner with a lease (several runtimes on one store)',
+    sql: `
+      -- The queue instance that sent or claimed the record, and until when its claim holds.
+      ALTER TABLE retries ADD COLUMN owner TEXT;
+      ALTER TABLE retries ADD COLUMN lease_until INTEGER;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

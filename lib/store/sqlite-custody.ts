@@ -13,6 +13,8 @@ import {
   type CustodyRecord,
   type Handoff,
   type HandoffResult,
+  CustodyConflict,
+  type CustodyStep,
 } from './ports/custody';
 
 function toCustody(row: Row, withMessage: boolean): CustodyRecord {
@@ -251,4 +253,23 @@ export class SqliteCustody implements Custody {
       this.db.prepare('DELETE FROM runtimes WHERE owner = ?').run(owner);
     });
   }
+}
+
+/** Applies a port write's custody step inside its transaction; a refused handoff undoes the write. */
+export type ApplyCustody = (step: CustodyStep | undefined, ref?: { id: number; prefix: string }) => void;
+
+export function custodyApplier(custody: SqliteCustody): ApplyCustody {
+  return (step, ref) => {
+    if (!step) return;
+    if ('release' in step) {
+      custody.releaseSync(step.release.orderRef, step.release.expect, step.release.holder);
+      return;
+    }
+    const handoff =
+      ref && (step.handoff.kind === 'retry' || step.handoff.kind === 'dead-letter')
+        ? { ...step.handoff, ref: ref.id, token: `${ref.prefix}-${ref.id}` }
+        : step.handoff;
+    const result = custody.handOffSync(handoff);
+    if (!result.ok) throw new CustodyConflict(handoff.orderRef, result);
+  };
 }

@@ -8,8 +8,9 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { GroupCommit, type Write } from './group-commit';
 import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
 import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
-import { SqliteCustody } from './sqlite-custody';
-import { CustodyConflict, type CustodyStep } from './ports/custody';
+import { custodyApplier, SqliteCustody, type ApplyCustody } from './sqlite-custody';
+import { SqliteRetries } from './sqlite-retries';
+import type { CustodyStep } from './ports/custody';
 import type {
   AuditEntry,
   DeadLetter,
@@ -29,7 +30,6 @@ import type {
   Orders,
   Page,
   RetryQueue,
-  RetryRecord,
   StateDecision,
   TransitionContext,
   TransitionOutcome,
@@ -144,25 +144,6 @@ class SqliteStore implements OmsStore {
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
-}
-
-/** Applies a port write's custody step inside its transaction; a refused handoff undoes the write. */
-type ApplyCustody = (step: CustodyStep | undefined, ref?: { id: number; prefix: string }) => void;
-
-function custodyApplier(custody: SqliteCustody): ApplyCustody {
-  return (step, ref) => {
-    if (!step) return;
-    if ('release' in step) {
-      custody.releaseSync(step.release.orderRef, step.release.expect, step.release.holder);
-      return;
-    }
-    const handoff =
-      ref && (step.handoff.kind === 'retry' || step.handoff.kind === 'dead-letter')
-        ? { ...step.handoff, ref: ref.id, token: `${ref.prefix}-${ref.id}` }
-        : step.handoff;
-    const result = custody.handOffSync(handoff);
-    if (!result.ok) throw new CustodyConflict(handoff.orderRef, result);
-  };
 }
 
 class SqliteLedger implements Ledger {
@@ -410,131 +391,6 @@ class SqliteOrders implements Orders {
       .prepare('SELECT * FROM audit WHERE order_ref = ? ORDER BY id LIMIT ?')
       .all(orderRef, limit) as Row[];
     return rows.map(toAudit);
-  }
-}
-
-function toRetry(row: Row): RetryRecord {
-  const record: RetryRecord = {
-    id: Number(row.id),
-    queue: String(row.queue),
-    state: row.state === 'inflight' || row.state === 'exhausted' ? row.state : 'waiting',
-    attempt: Number(row.attempt),
-    dueAt: Number(row.due_at),
-    createdAt: Number(row.created_at),
-    message: String(row.message),
-  };
-  if (typeof row.order_ref === 'string') record.orderRef = row.order_ref;
-  if (typeof row.first_failure === 'number') record.firstFailureAt = row.first_failure;
-  if (typeof row.last_failure === 'number') record.lastFailureAt = row.last_failure;
-  if (typeof row.last_error === 'string') record.lastError = JSON.parse(row.last_error) as ErrorInfo;
-  return record;
-}
-
-class SqliteRetries implements RetryQueue {
-  constructor(
-    private readonly db: Db,
-    private readonly write: Write,
-    private readonly applyCustody: ApplyCustody,
-  ) {}
-
-  async add(
-    queue: string,
-    entry: { message: string; orderRef?: string; at: number; dueAt: number },
-    custody?: CustodyStep,
-  ): Promise<number> {
-    return this.write((): number => {
-      const info = this.db
-        .prepare(
-          `INSERT INTO retries (queue, order_ref, state, attempt, due_at, created_at, message)
-           VALUES (?, ?, 'inflight', 1, ?, ?, ?)`,
-        )
-        .run(queue, entry.orderRef ?? null, entry.dueAt, entry.at, entry.message);
-      const id = Number(info.lastInsertRowid);
-      this.applyCustody(custody, { id, prefix: 'retry' });
-      return id;
-    });
-  }
-
-  async markSent(id: number, attempt: number, dueAt: number): Promise<void> {
-    await this.write(() =>
-      this.db
-        .prepare(`UPDATE retries SET state = 'inflight', attempt = ?, due_at = ? WHERE id = ?`)
-        .run(attempt, dueAt, id),
-    );
-  }
-
-  async scheduleRetry(id: number, failure: { at: number; dueAt: number; error: ErrorInfo }): Promise<void> {
-    await this.write(() =>
-      this.db
-        .prepare(
-          `UPDATE retries SET state = 'waiting', due_at = ?, first_failure = coalesce(first_failure, ?),
-           last_failure = ?, last_error = ? WHERE id = ?`,
-        )
-        .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id),
-    );
-  }
-
-  async markExhausted(
-    id: number,
-    failure: { at: number; dueAt: number; error: ErrorInfo & { gaveUp: string; explanation: string } },
-  ): Promise<void> {
-    await this.write(() =>
-      this.db
-        .prepare(
-          `UPDATE retries SET state = 'exhausted', due_at = ?, first_failure = coalesce(first_failure, ?),
-           last_failure = ?, last_error = ? WHERE id = ?`,
-        )
-        .run(failure.dueAt, failure.at, failure.at, JSON.stringify(failure.error), id),
-    );
-  }
-
-  async remove(id: number, custody?: CustodyStep): Promise<boolean> {
-    return this.write((): boolean => {
-      const removed = Number(this.db.prepare('DELETE FROM retries WHERE id = ?').run(id).changes) > 0;
-      if (removed) this.applyCustody(custody);
-      return removed;
-    });
-  }
-
-  async get(id: number): Promise<RetryRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM retries WHERE id = ?').get(id) as Row | undefined;
-    return row ? toRetry(row) : undefined;
-  }
-
-  async due(queue: string, now: number, limit: number): Promise<RetryRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM retries WHERE queue = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?')
-      .all(queue, now, limit) as Row[];
-    return rows.map(toRetry);
-  }
-
-  async nextDueAt(queue: string): Promise<number | undefined> {
-    const row = this.db.prepare('SELECT min(due_at) AS at FROM retries WHERE queue = ?').get(queue) as Row;
-    return num(row.at);
-  }
-
-  async releaseInflight(queue: string, now: number): Promise<number> {
-    const { db } = this;
-    return this.write((): number => {
-      db.prepare(`UPDATE retries SET due_at = ? WHERE queue = ? AND state = 'exhausted'`).run(now, queue);
-      return Number(
-        db
-          .prepare(`UPDATE retries SET state = 'waiting', due_at = ? WHERE queue = ? AND state = 'inflight'`)
-          .run(now, queue).changes,
-      );
-    });
-  }
-
-  async counts(queue: string): Promise<{ inflight: number; waiting: number; exhausted: number }> {
-    const rows = this.db
-      .prepare('SELECT state, count(*) AS n FROM retries WHERE queue = ? GROUP BY state')
-      .all(queue) as Row[];
-    const counts = { inflight: 0, waiting: 0, exhausted: 0 };
-    for (const row of rows) {
-      const state = row.state === 'inflight' || row.state === 'exhausted' ? row.state : 'waiting';
-      counts[state] = Number(row.n);
-    }
-    return counts;
   }
 }
 

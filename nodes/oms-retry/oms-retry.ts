@@ -2,6 +2,7 @@
 // its failures (Catch node, or a Complete node for HTTP statuses) come back into the input and
 // are sent again after the policy's delay; output 2 is "exhausted". Every message is kept in
 // the store from arrival until its outcome is known, so a crash or restart loses none.
+import { randomUUID } from 'node:crypto';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { codeClassifier, DurableRetry, normalizePolicy, type Classifier } from '../../lib/reliability';
 import { decodeMessage } from '../../lib/store';
@@ -13,6 +14,7 @@ import {
   wiredOnlyToStoring,
   type CustodyNode,
 } from '../shared/custody';
+import { beating, DEAD_AFTER_MS } from '../shared/resumer';
 import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreLease, type StoreNode } from '../shared/store-registry';
 
@@ -35,6 +37,8 @@ interface RetryNodeDef extends NodeDef {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How often the queue looks for records a stopped runtime left in flight. */
+const SWEEP_MS = 2000;
 
 function codes(list: string | undefined): string[] {
   return (list ?? '')
@@ -83,9 +87,14 @@ export = function register(RED: NodeAPI): void {
     let closing = false;
     let timer: NodeJS.Timeout | undefined;
     const hand = custodyFor(RED, node, config.store);
+    // Each start of the node is a new owner of its records: the last one's in flight are taken over.
+    const owner = randomUUID();
+    let beat: { stop(): Promise<void> } | undefined;
     const queue = lease
       ? new DurableRetry({
           queue: node.id,
+          owner,
+          deadAfterMs: DEAD_AFTER_MS,
           store: lease.store.retries,
           policy,
           classifier,
@@ -116,8 +125,8 @@ export = function register(RED: NodeAPI): void {
           },
         })
       : undefined;
-    // Start-up and timer runs one after another. Inputs run concurrently once started (DurableRetry
-    // takes turns per record), so one slow commit does not hold up every other order.
+    // Start-up and timer runs one after another. Inputs run concurrently once started (each outcome
+    // is a compare-and-set in the store), so one slow commit does not hold up every other order.
     let chain: Promise<void> = Promise.resolve();
     const receiving = new Set<Promise<void>>();
     const serial = (work: () => Promise<void>): Promise<void> => {
@@ -177,7 +186,8 @@ export = function register(RED: NodeAPI): void {
     }
 
     async function pumpAndShow(): Promise<void> {
-      await queue?.pump(() => closing);
+      const resumed = (await queue?.pump(() => closing)) ?? 0;
+      if (resumed > 0) node.log(t('log.resumed', { count: resumed }));
       showStatus();
       await arm();
     }
@@ -195,14 +205,18 @@ export = function register(RED: NodeAPI): void {
     }
 
     let started: Promise<void> = Promise.resolve();
-    if (!queue) {
+    let sweep: NodeJS.Timeout | undefined;
+    if (!queue || !lease) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
     } else {
       started = serial(async () => {
-        const released = await queue.start();
-        if (released > 0) node.log(t('log.resumed', { count: released }));
+        beat = await beating(lease.store, owner);
         await pumpAndShow();
       }).catch((err: Error) => node.error(err.message));
+      // The records of a stopped runtime (or of this node's last start) are due at once.
+      sweep = setInterval(() => {
+        serial(pumpAndShow).catch((err: Error) => node.error(err.message));
+      }, SWEEP_MS);
     }
 
     // A checkpoint of this queue comes back as a new message (the step is run again).
@@ -215,7 +229,7 @@ export = function register(RED: NodeAPI): void {
         done(new StoreUnavailableError(t('status.noStore')));
         return;
       }
-      // Records left in flight by the last run are released first: a new one must not be among them.
+      // The queue beats before it takes anything: a record of an owner not beating is taken over.
       const run = started.catch(() => undefined).then(() => receive(omsMessage(msg)));
       receiving.add(run);
       run.then(
@@ -234,8 +248,10 @@ export = function register(RED: NodeAPI): void {
       closing = true;
       status.stop();
       if (timer) clearTimeout(timer);
+      if (sweep) clearInterval(sweep);
       Promise.allSettled([chain, ...receiving])
         .then(async () => {
+          await beat?.stop();
           if (removed && lease) {
             const { inflight, waiting } = await lease.store.retries.counts(node.id);
             if (inflight + waiting > 0) node.warn(t('log.removedWithPending', { count: inflight + waiting }));

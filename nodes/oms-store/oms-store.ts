@@ -5,7 +5,7 @@ import { isAbsolute, join } from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { openSqliteStore } from '../../lib/store';
 import { registerAdminApi } from '../shared/admin-api';
-import { Resumer } from '../shared/resumer';
+import { DEAD_AFTER_MS, Resumer } from '../shared/resumer';
 import {
   LeaseCounter,
   registerStoreNode,
@@ -28,7 +28,6 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOSE_WAIT_MS = 10_000;
 const SCAN_MS = 1000;
 /** A runtime silent this long has stopped: what it held is resumed at once. */
-const DEAD_AFTER_MS = 10_000;
 const MAX_RESUMES = 5;
 
 export = function register(RED: NodeAPI): void {

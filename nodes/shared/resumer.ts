@@ -86,3 +86,24 @@ export class Resumer {
     return count;
   }
 }
+
+/** A runtime (or queue instance) whose last beat is older than this has stopped. */
+export const DEAD_AFTER_MS = 10_000;
+
+/**
+ * Beats for `owner` now and every second until stopped, then leaves (its claims are taken over
+ * at once). For a part that claims work of its own under its own name (an oms-retry queue).
+ */
+export async function beating(store: OmsStore, owner: string): Promise<{ stop(): Promise<void> }> {
+  await store.custody.heartbeat(owner, Date.now());
+  const timer = setInterval(() => {
+    store.custody.heartbeat(owner, Date.now()).catch(() => undefined); // the next beat tries again
+  }, 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await store.custody.leave(owner).catch(() => undefined);
+    },
+  };
+}

@@ -19,6 +19,8 @@ describe('DurableRetry (the oms-retry queue)', () => {
   const make = (options: Partial<DurableRetryOptions> = {}): DurableRetry =>
     new DurableRetry({
       queue: 'q',
+      owner: 'runtime-1',
+      deadAfterMs: 10_000,
       store: store.retries,
       policy: {
         attempts: 3,
@@ -110,7 +112,8 @@ describe('DurableRetry (the oms-retry queue)', () => {
     await queue.receive(failure(attempt1, 500)); // the same failure reported twice
     await queue.receive({ ...attempt1, statusCode: 200 }); // and a late completion of attempt 1
     assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 1, exhausted: 0 });
-    assert.equal((await store.retries.due('q', clock + 1000, 10))[0].attempt, 1);
+    const record = await store.retries.get(marker(attempt1).id);
+    assert.deepEqual([record?.state, record?.attempt], ['waiting', 1]);
   });
 
   it('keeps a given-up message as exhausted until it is taken, and sends it there again', async () => {
@@ -161,9 +164,8 @@ describe('DurableRetry (the oms-retry queue)', () => {
     await before.pump(); // E attempt 3 of 3, in flight when the process dies
     assert.equal(marker(sent[3]).attempt, 3);
 
-    const after = make();
-    assert.equal(await after.start(), 2);
-    await after.pump();
+    const after = make({ owner: 'runtime-2' }); // runtime-1 never beats again
+    assert.equal(await after.pump(), 2, 'two records of the stopped runtime taken over');
     assert.deepEqual(
       sent.slice(4).map((m) => [m.payload, marker(m).attempt]),
       [['in flight', 2]],
@@ -181,5 +183,64 @@ describe('DurableRetry (the oms-retry queue)', () => {
     await queue.pump();
     assert.equal(sent.length, 1);
     assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+  });
+
+  describe('two runtimes on one store', () => {
+    /** Both runtimes beat (they are alive) unless told otherwise. */
+    const beat = async (...owners: string[]): Promise<void> => {
+      for (const owner of owners) await store.custody.heartbeat(owner, clock);
+    };
+
+    it('leaves the records in flight of a live runtime alone, and takes over those of a stopped one', async () => {
+      const a = make({ owner: 'A' });
+      const b = make({ owner: 'B' });
+      await beat('A', 'B');
+      await a.receive({ payload: 'sent by A', oms: { orderRef: 'R1' } });
+      assert.equal(await b.pump(), 0);
+      assert.equal(sent.length, 1, 'B does not resend what A has in flight');
+      clock += 10_001; // A stops beating, B goes on
+      await beat('B');
+      assert.equal(await b.pump(), 1);
+      assert.deepEqual(
+        sent.map((m) => [m.payload, marker(m).attempt]),
+        [
+          ['sent by A', 1],
+          ['sent by A', 2],
+        ],
+      );
+      const record = await store.retries.get(marker(sent[1]).id);
+      assert.equal(record?.owner, 'B', 'the resent attempt is now B’s');
+    });
+
+    it('sends each due record once when both pump at the same moment', async () => {
+      const a = make({ owner: 'A' });
+      const b = make({ owner: 'B' });
+      await beat('A', 'B');
+      for (let i = 0; i < 20; i++) await a.receive({ payload: i, oms: { orderRef: `P${i}` } });
+      for (const msg of sent.splice(0)) await a.receive(failure(msg, 503));
+      clock += 1000;
+      await beat('A', 'B');
+      await Promise.all([a.pump(), b.pump(), a.pump(), b.pump()]);
+      assert.equal(sent.length, 20);
+      assert.deepEqual(
+        sent.map((m) => m.payload).sort((x, y) => Number(x) - Number(y)),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      assert.ok(sent.every((m) => marker(m).attempt === 2));
+    });
+
+    it('applies one outcome per attempt: a late failure after the timeout took the attempt is ignored', async () => {
+      const a = make({ owner: 'A' });
+      await beat('A');
+      await a.receive({ payload: 1, oms: { orderRef: 'T' } });
+      clock += 30_000; // no outcome in time: the timer counts it as a failure
+      await beat('A');
+      await Promise.all([a.pump(), a.receive(failure(sent[0], 503))]);
+      const record = await store.retries.get(marker(sent[0]).id);
+      assert.equal(record?.state, 'waiting');
+      assert.equal(record?.attempt, 1);
+      assert.ok(record?.lastError?.message, 'one failure recorded');
+      assert.equal(sent.length, 1, 'nothing sent twice');
+    });
   });
 });

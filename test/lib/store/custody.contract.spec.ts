@@ -2,25 +2,8 @@
 // better-sqlite3 and on node:sqlite; a PostgreSQL store later). Each driver this Node can load
 // runs the whole suite; the others are skipped with the reason.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDatabase, type DriverName } from '../../../lib/store/driver';
-import { CustodyConflict, openSqliteStore, type Handoff, type OmsStore } from '../../../lib/store';
-
-const DRIVERS: DriverName[] = ['better-sqlite3', 'node:sqlite'];
-
-function loads(driver: DriverName): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'oms-driver-'));
-  try {
-    openDatabase(join(dir, 'probe.db'), 1000, driver).close();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message.split('\n')[0];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { CustodyConflict, type Handoff } from '../../../lib/store';
+import { forEachStore } from './contract';
 
 const LEASE = 30_000;
 
@@ -40,243 +23,216 @@ function handoff(orderRef: string, fields: Partial<Handoff> = {}): Handoff {
   };
 }
 
-for (const driver of DRIVERS) {
-  describe(`store contract: custody (SQLite on ${driver})`, function () {
-    const missing = loads(driver);
-    let dir: string;
-    const open: OmsStore[] = [];
-    const openStore = (): OmsStore => {
-      const store = openSqliteStore({ file: join(dir, 'oms.db'), driver });
-      open.push(store);
-      return store;
-    };
-
-    before(function () {
-      if (missing) {
-        console.log(
-          `      skipped: the ${driver} driver does not load in Node ${process.version}: ${missing}`,
-        );
-        this.skip();
-      }
-    });
-    beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'oms-custody-'));
-    });
-    afterEach(async () => {
-      for (const store of open.splice(0)) await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('takes a new order, then hands it on only to the copy that carries its token', async () => {
-      const { custody } = openStore();
-      const first = handoff('A1', { token: 'one' });
-      assert.deepEqual(await custody.handOff(first), { ok: true });
-      assert.equal(await custody.tokenOf('A1'), 'one');
-      // A copy that left before the order moved on (token 'zero') is stale; nothing changes.
-      const stale = await custody.handOff(handoff('A1', { holder: 'node-b', token: 'x', expect: 'zero' }));
-      assert.deepEqual(stale, { ok: false, reason: 'stale', holder: 'node-a', kind: 'checkpoint' });
-      assert.equal(await custody.tokenOf('A1'), 'one');
-      const next = await custody.handOff(
-        handoff('A1', { holder: 'node-b', token: 'two', expect: 'one', kind: 'end' }),
-      );
-      assert.deepEqual(next, { ok: true });
-      const row = await custody.get('A1');
-      assert.equal(row?.holder, 'node-b');
-      assert.equal(row?.kind, 'end');
-      assert.equal(row?.token, 'two');
-      // The old token no longer hands anything on.
-      assert.equal((await custody.handOff(handoff('A1', { token: 'three', expect: 'one' }))).ok, false);
-    });
-
-    it('lets an order without a token in only when nobody holds it in flight; a forced step always', async () => {
-      const { custody } = openStore();
-      await custody.handOff(handoff('B1', { holder: 'import', token: 'i1' }));
-      // The same holder again (a redelivery of its own order): supersedes its own row.
-      assert.deepEqual(await custody.handOff(handoff('B1', { holder: 'import', token: 'i2' })), { ok: true });
-      await custody.handOff(handoff('B1', { holder: 'life', token: 'l1', expect: 'i2' }));
-      const again = await custody.handOff(handoff('B1', { holder: 'import', token: 'i3' }));
-      assert.deepEqual(again, { ok: false, reason: 'another', holder: 'life', kind: 'checkpoint' });
-      // At rest at the end of a flow, it may be taken by an order entering again.
-      await custody.handOff(handoff('B2', { holder: 'life', token: 'e1', kind: 'end' }));
-      assert.deepEqual(await custody.handOff(handoff('B2', { holder: 'import', token: 'i9' })), { ok: true });
-      const forced = await custody.handOff(handoff('B1', { holder: 'analyst', token: 'f1', force: true }));
-      assert.deepEqual(forced, { ok: true });
-      assert.equal(await custody.tokenOf('B1'), 'f1');
-      // A copy with a token of an order no longer held (released) is stale.
-      assert.equal(await custody.release('B1', 'f1', 'analyst'), true);
-      assert.equal((await custody.handOff(handoff('B1', { token: 'z', expect: 'f1' }))).ok, false);
-      assert.equal(await custody.get('B1'), undefined);
-    });
-
-    it('a retry record holds the order under retry-<id>, and the next step supersedes the record', async () => {
-      const store = openStore();
-      await store.custody.handOff(handoff('C1', { token: 'c0' }));
-      const id = await store.retries.add(
-        'queue-1',
-        { message: '{}', orderRef: 'C1', at: 1_000, dueAt: 61_000 },
-        {
-          handoff: handoff('C1', {
-            holder: 'queue-1',
-            kind: 'retry',
-            token: 'ignored',
-            expect: 'c0',
-            message: undefined,
-          }),
-        },
-      );
-      const row = await store.custody.get('C1');
-      assert.equal(row?.kind, 'retry');
-      assert.equal(row?.ref, id);
-      assert.equal(row?.token, `retry-${id}`);
-      // The step behind the queue hands the order on: the record waiting for it is gone with it.
-      await store.custody.handOff(handoff('C1', { holder: 'step', token: 's1', expect: `retry-${id}` }));
-      assert.equal(await store.retries.get(id), undefined);
-      assert.equal((await store.custody.get('C1'))?.holder, 'step');
-    });
-
-    it('a refused handoff undoes the write that carried it', async () => {
-      const store = openStore();
-      await store.custody.handOff(handoff('D1', { token: 'd1' }));
-      await assert.rejects(
-        store.retries.add(
-          'queue-1',
-          { message: '{}', orderRef: 'D1', at: 1_000, dueAt: 2_000 },
-          { handoff: handoff('D1', { holder: 'queue-1', kind: 'retry', expect: 'old' }) },
-        ),
-        (err: unknown) =>
-          err instanceof CustodyConflict && err.result.reason === 'stale' && err.orderRef === 'D1',
-      );
-      assert.deepEqual(await store.retries.counts('queue-1'), { inflight: 0, waiting: 0, exhausted: 0 });
-      // A lifecycle move whose handoff is refused is not made, and not audited.
-      await assert.rejects(
-        store.orders.transition(
-          { orderRef: 'D1', at: 1_000, nodeId: 'life' },
-          () => ({ ok: true, to: 'Created', event: 'create' }),
-          () => ({ handoff: handoff('D1', { holder: 'life', expect: 'old' }) }),
-        ),
-        CustodyConflict,
-      );
-      assert.equal(await store.orders.get('D1'), undefined);
-      assert.deepEqual(await store.orders.trail('D1'), []);
-      assert.equal(await store.custody.tokenOf('D1'), 'd1');
-    });
-
-    it('claims lapsed checkpoints once, with a new lease and a count; never ends or stalled ones', async () => {
-      const { custody } = openStore();
-      await custody.heartbeat('runtime-1', 1_000);
-      await custody.handOff(handoff('E1', { token: 'e1', at: 1_000, leaseUntil: 5_000 }));
-      await custody.handOff(handoff('E2', { token: 'e2', at: 1_000, leaseUntil: 5_000, kind: 'end' }));
-      await custody.handOff(handoff('E3', { token: 'e3', at: 1_000, leaseUntil: 5_000 }));
-      assert.equal(await custody.markStalled('E3', 'e3', 2_000, 'resumed 5 times'), true);
-      await custody.heartbeat('runtime-1', 4_000);
-      assert.deepEqual(await custody.claimDue('runtime-1', 4_000, LEASE, 10_000, 10), []);
-      const claimed = await custody.claimDue('runtime-1', 5_000, LEASE, 10_000, 10);
-      assert.deepEqual(
-        claimed.map((r) => [r.orderRef, r.resumes, r.leaseUntil, r.token, r.message]),
-        [['E1', 1, 5_000 + LEASE, 'e1', JSON.stringify({ payload: 'E1' })]],
-      );
-      assert.deepEqual(await custody.claimDue('runtime-2', 6_000, LEASE, 10_000, 10), []);
-      const counts = await custody.counts();
-      assert.deepEqual(counts, { checkpoint: 2, end: 1, retry: 0, 'dead-letter': 0, stalled: 1 });
-      const stalled = await custody.list({ stalled: true }, { offset: 0, limit: 10 });
-      assert.deepEqual(
-        stalled.items.map((r) => [r.orderRef, r.stalledReason]),
-        [['E3', 'resumed 5 times']],
-      );
-      assert.equal(await custody.unstall('E3', 7_000), true);
-      const after = await custody.claimDue('runtime-1', 7_000, LEASE, 10_000, 10);
-      assert.deepEqual(
-        after.map((r) => [r.orderRef, r.resumes]),
-        [['E3', 1]],
-      );
-    });
-
-    it("claims a stopped runtime's checkpoints at once, a live one's only after their lease", async () => {
-      const { custody } = openStore();
-      await custody.heartbeat('alive', 1_000);
-      await custody.heartbeat('gone', 1_000);
-      await custody.handOff(handoff('F1', { token: 'f1', owner: 'alive', leaseUntil: 100_000 }));
-      await custody.handOff(handoff('F2', { token: 'f2', owner: 'gone', leaseUntil: 100_000 }));
-      await custody.handOff(handoff('F3', { token: 'f3', owner: 'left', leaseUntil: 100_000 }));
-      await custody.leave('left');
-      await custody.heartbeat('alive', 14_000);
-      const claimed = await custody.claimDue('me', 15_000, LEASE, 10_000, 10);
-      assert.deepEqual(claimed.map((r) => r.orderRef).sort(), ['F2', 'F3']);
-      assert.ok(claimed.every((r) => r.owner === 'me'));
-    });
-
-    it('two runtimes on one store never claim the same checkpoint', async () => {
-      const one = openStore();
-      const two = openStore();
-      for (let i = 0; i < 200; i++) {
-        await one.custody.handOff(handoff(`G${i}`, { token: `g${i}`, owner: 'dead', leaseUntil: 0 }));
-      }
-      // Both beat: a claim by one is not taken for a dead runtime's by the other.
-      await one.custody.heartbeat('one', 10_000);
-      await two.custody.heartbeat('two', 10_000);
-      const [a, b] = await Promise.all([
-        Promise.all([0, 1, 2, 3].map(() => one.custody.claimDue('one', 10_000, LEASE, 1, 30))),
-        Promise.all([0, 1, 2, 3].map(() => two.custody.claimDue('two', 10_000, LEASE, 1, 30))),
-      ]);
-      const refs = [...a.flat(), ...b.flat()].map((r) => r.orderRef);
-      assert.equal(new Set(refs).size, refs.length, 'a checkpoint was claimed twice');
-      assert.equal(refs.length, 200);
-    });
-
-    it('a dead letter holds its order; a replay hands it on; a discard lets it go', async () => {
-      const store = openStore();
-      await store.custody.handOff(handoff('H1', { token: 'h0' }));
-      const letter = {
-        nodeId: 'dlq',
-        orderRef: 'H1',
-        error: { message: 'refused', code: 'X' },
-        attempts: 1,
-        firstFailureAt: 1,
-        lastFailureAt: 1,
-        createdAt: 1,
-        message: '{}',
-      };
-      const parked = await store.deadLetters.add(letter, {
-        handoff: handoff('H1', { holder: 'dlq', kind: 'dead-letter', expect: 'h0', message: undefined }),
-      });
-      const row = await store.custody.get('H1');
-      assert.deepEqual(
-        [row?.kind, row?.ref, row?.token],
-        ['dead-letter', parked.id, `dead-letter-${parked.id}`],
-      );
-      assert.equal(
-        await store.deadLetters.markReplayed(parked.id, 2, 'analyst', {
-          handoff: handoff('H1', { holder: 'dlq', token: 'r1', force: true }),
-        }),
-        true,
-      );
-      assert.equal((await store.custody.get('H1'))?.kind, 'checkpoint');
-      const again = await store.deadLetters.add(letter, {
-        handoff: handoff('H1', { holder: 'dlq', kind: 'dead-letter', expect: 'r1', message: undefined }),
-      });
-      assert.equal(await store.deadLetters.discard(again.id, 3, 'analyst', 'customer cancelled'), true);
-      assert.equal(await store.custody.get('H1'), undefined);
-    });
-
-    it('a hold decision and the checkpoint of the decided order are stored together', async () => {
-      const store = openStore();
-      const hold = await store.holds.add({
-        nodeId: 'fraud',
-        orderRef: 'J1',
-        score: 50,
-        reasons: [],
-        createdAt: 1,
-        message: '{}',
-      });
-      await store.custody.handOff(handoff('J1', { holder: 'hold-life', token: 'j1', kind: 'end' }));
-      const decided = await store.holds.decide(hold.id, 'accepted', 2, 'analyst', undefined, (h) => ({
-        handoff: handoff('J1', { holder: h.nodeId, token: 'j2', force: true }),
-      }));
-      assert.equal(decided?.status, 'accepted');
-      assert.deepEqual(
-        [(await store.custody.get('J1'))?.holder, await store.custody.tokenOf('J1')],
-        ['fraud', 'j2'],
-      );
-    });
+forEachStore('custody', ({ openStore }) => {
+  it('takes a new order, then hands it on only to the copy that carries its token', async () => {
+    const { custody } = openStore();
+    const first = handoff('A1', { token: 'one' });
+    assert.deepEqual(await custody.handOff(first), { ok: true });
+    assert.equal(await custody.tokenOf('A1'), 'one');
+    // A copy that left before the order moved on (token 'zero') is stale; nothing changes.
+    const stale = await custody.handOff(handoff('A1', { holder: 'node-b', token: 'x', expect: 'zero' }));
+    assert.deepEqual(stale, { ok: false, reason: 'stale', holder: 'node-a', kind: 'checkpoint' });
+    assert.equal(await custody.tokenOf('A1'), 'one');
+    const next = await custody.handOff(
+      handoff('A1', { holder: 'node-b', token: 'two', expect: 'one', kind: 'end' }),
+    );
+    assert.deepEqual(next, { ok: true });
+    const row = await custody.get('A1');
+    assert.equal(row?.holder, 'node-b');
+    assert.equal(row?.kind, 'end');
+    assert.equal(row?.token, 'two');
+    // The old token no longer hands anything on.
+    assert.equal((await custody.handOff(handoff('A1', { token: 'three', expect: 'one' }))).ok, false);
   });
-}
+
+  it('lets an order without a token in only when nobody holds it in flight; a forced step always', async () => {
+    const { custody } = openStore();
+    await custody.handOff(handoff('B1', { holder: 'import', token: 'i1' }));
+    // The same holder again (a redelivery of its own order): supersedes its own row.
+    assert.deepEqual(await custody.handOff(handoff('B1', { holder: 'import', token: 'i2' })), { ok: true });
+    await custody.handOff(handoff('B1', { holder: 'life', token: 'l1', expect: 'i2' }));
+    const again = await custody.handOff(handoff('B1', { holder: 'import', token: 'i3' }));
+    assert.deepEqual(again, { ok: false, reason: 'another', holder: 'life', kind: 'checkpoint' });
+    // At rest at the end of a flow, it may be taken by an order entering again.
+    await custody.handOff(handoff('B2', { holder: 'life', token: 'e1', kind: 'end' }));
+    assert.deepEqual(await custody.handOff(handoff('B2', { holder: 'import', token: 'i9' })), { ok: true });
+    const forced = await custody.handOff(handoff('B1', { holder: 'analyst', token: 'f1', force: true }));
+    assert.deepEqual(forced, { ok: true });
+    assert.equal(await custody.tokenOf('B1'), 'f1');
+    // A copy with a token of an order no longer held (released) is stale.
+    assert.equal(await custody.release('B1', 'f1', 'analyst'), true);
+    assert.equal((await custody.handOff(handoff('B1', { token: 'z', expect: 'f1' }))).ok, false);
+    assert.equal(await custody.get('B1'), undefined);
+  });
+
+  it('a retry record holds the order under retry-<id>, and the next step supersedes the record', async () => {
+    const store = openStore();
+    await store.custody.handOff(handoff('C1', { token: 'c0' }));
+    const id = await store.retries.add(
+      'queue-1',
+      { message: '{}', orderRef: 'C1', at: 1_000, dueAt: 61_000, owner: 'runtime-1' },
+      {
+        handoff: handoff('C1', {
+          holder: 'queue-1',
+          kind: 'retry',
+          token: 'ignored',
+          expect: 'c0',
+          message: undefined,
+        }),
+      },
+    );
+    const row = await store.custody.get('C1');
+    assert.equal(row?.kind, 'retry');
+    assert.equal(row?.ref, id);
+    assert.equal(row?.token, `retry-${id}`);
+    // The step behind the queue hands the order on: the record waiting for it is gone with it.
+    await store.custody.handOff(handoff('C1', { holder: 'step', token: 's1', expect: `retry-${id}` }));
+    assert.equal(await store.retries.get(id), undefined);
+    assert.equal((await store.custody.get('C1'))?.holder, 'step');
+  });
+
+  it('a refused handoff undoes the write that carried it', async () => {
+    const store = openStore();
+    await store.custody.handOff(handoff('D1', { token: 'd1' }));
+    await assert.rejects(
+      store.retries.add(
+        'queue-1',
+        { message: '{}', orderRef: 'D1', at: 1_000, dueAt: 2_000, owner: 'runtime-1' },
+        { handoff: handoff('D1', { holder: 'queue-1', kind: 'retry', expect: 'old' }) },
+      ),
+      (err: unknown) =>
+        err instanceof CustodyConflict && err.result.reason === 'stale' && err.orderRef === 'D1',
+    );
+    assert.deepEqual(await store.retries.counts('queue-1'), { inflight: 0, waiting: 0, exhausted: 0 });
+    // A lifecycle move whose handoff is refused is not made, and not audited.
+    await assert.rejects(
+      store.orders.transition(
+        { orderRef: 'D1', at: 1_000, nodeId: 'life' },
+        () => ({ ok: true, to: 'Created', event: 'create' }),
+        () => ({ handoff: handoff('D1', { holder: 'life', expect: 'old' }) }),
+      ),
+      CustodyConflict,
+    );
+    assert.equal(await store.orders.get('D1'), undefined);
+    assert.deepEqual(await store.orders.trail('D1'), []);
+    assert.equal(await store.custody.tokenOf('D1'), 'd1');
+  });
+
+  it('claims lapsed checkpoints once, with a new lease and a count; never ends or stalled ones', async () => {
+    const { custody } = openStore();
+    await custody.heartbeat('runtime-1', 1_000);
+    await custody.handOff(handoff('E1', { token: 'e1', at: 1_000, leaseUntil: 5_000 }));
+    await custody.handOff(handoff('E2', { token: 'e2', at: 1_000, leaseUntil: 5_000, kind: 'end' }));
+    await custody.handOff(handoff('E3', { token: 'e3', at: 1_000, leaseUntil: 5_000 }));
+    assert.equal(await custody.markStalled('E3', 'e3', 2_000, 'resumed 5 times'), true);
+    await custody.heartbeat('runtime-1', 4_000);
+    assert.deepEqual(await custody.claimDue('runtime-1', 4_000, LEASE, 10_000, 10), []);
+    const claimed = await custody.claimDue('runtime-1', 5_000, LEASE, 10_000, 10);
+    assert.deepEqual(
+      claimed.map((r) => [r.orderRef, r.resumes, r.leaseUntil, r.token, r.message]),
+      [['E1', 1, 5_000 + LEASE, 'e1', JSON.stringify({ payload: 'E1' })]],
+    );
+    assert.deepEqual(await custody.claimDue('runtime-2', 6_000, LEASE, 10_000, 10), []);
+    const counts = await custody.counts();
+    assert.deepEqual(counts, { checkpoint: 2, end: 1, retry: 0, 'dead-letter': 0, stalled: 1 });
+    const stalled = await custody.list({ stalled: true }, { offset: 0, limit: 10 });
+    assert.deepEqual(
+      stalled.items.map((r) => [r.orderRef, r.stalledReason]),
+      [['E3', 'resumed 5 times']],
+    );
+    assert.equal(await custody.unstall('E3', 7_000), true);
+    const after = await custody.claimDue('runtime-1', 7_000, LEASE, 10_000, 10);
+    assert.deepEqual(
+      after.map((r) => [r.orderRef, r.resumes]),
+      [['E3', 1]],
+    );
+  });
+
+  it("claims a stopped runtime's checkpoints at once, a live one's only after their lease", async () => {
+    const { custody } = openStore();
+    await custody.heartbeat('alive', 1_000);
+    await custody.heartbeat('gone', 1_000);
+    await custody.handOff(handoff('F1', { token: 'f1', owner: 'alive', leaseUntil: 100_000 }));
+    await custody.handOff(handoff('F2', { token: 'f2', owner: 'gone', leaseUntil: 100_000 }));
+    await custody.handOff(handoff('F3', { token: 'f3', owner: 'left', leaseUntil: 100_000 }));
+    await custody.leave('left');
+    await custody.heartbeat('alive', 14_000);
+    const claimed = await custody.claimDue('me', 15_000, LEASE, 10_000, 10);
+    assert.deepEqual(claimed.map((r) => r.orderRef).sort(), ['F2', 'F3']);
+    assert.ok(claimed.every((r) => r.owner === 'me'));
+  });
+
+  it('two runtimes on one store never claim the same checkpoint', async () => {
+    const one = openStore();
+    const two = openStore();
+    for (let i = 0; i < 200; i++) {
+      await one.custody.handOff(handoff(`G${i}`, { token: `g${i}`, owner: 'dead', leaseUntil: 0 }));
+    }
+    // Both beat: a claim by one is not taken for a dead runtime's by the other.
+    await one.custody.heartbeat('one', 10_000);
+    await two.custody.heartbeat('two', 10_000);
+    const [a, b] = await Promise.all([
+      Promise.all([0, 1, 2, 3].map(() => one.custody.claimDue('one', 10_000, LEASE, 1, 30))),
+      Promise.all([0, 1, 2, 3].map(() => two.custody.claimDue('two', 10_000, LEASE, 1, 30))),
+    ]);
+    const refs = [...a.flat(), ...b.flat()].map((r) => r.orderRef);
+    assert.equal(new Set(refs).size, refs.length, 'a checkpoint was claimed twice');
+    assert.equal(refs.length, 200);
+  });
+
+  it('a dead letter holds its order; a replay hands it on; a discard lets it go', async () => {
+    const store = openStore();
+    await store.custody.handOff(handoff('H1', { token: 'h0' }));
+    const letter = {
+      nodeId: 'dlq',
+      orderRef: 'H1',
+      error: { message: 'refused', code: 'X' },
+      attempts: 1,
+      firstFailureAt: 1,
+      lastFailureAt: 1,
+      createdAt: 1,
+      message: '{}',
+    };
+    const parked = await store.deadLetters.add(letter, {
+      handoff: handoff('H1', { holder: 'dlq', kind: 'dead-letter', expect: 'h0', message: undefined }),
+    });
+    const row = await store.custody.get('H1');
+    assert.deepEqual(
+      [row?.kind, row?.ref, row?.token],
+      ['dead-letter', parked.id, `dead-letter-${parked.id}`],
+    );
+    assert.equal(
+      await store.deadLetters.markReplayed(parked.id, 2, 'analyst', {
+        handoff: handoff('H1', { holder: 'dlq', token: 'r1', force: true }),
+      }),
+      true,
+    );
+    assert.equal((await store.custody.get('H1'))?.kind, 'checkpoint');
+    const again = await store.deadLetters.add(letter, {
+      handoff: handoff('H1', { holder: 'dlq', kind: 'dead-letter', expect: 'r1', message: undefined }),
+    });
+    assert.equal(await store.deadLetters.discard(again.id, 3, 'analyst', 'customer cancelled'), true);
+    assert.equal(await store.custody.get('H1'), undefined);
+  });
+
+  it('a hold decision and the checkpoint of the decided order are stored together', async () => {
+    const store = openStore();
+    const hold = await store.holds.add({
+      nodeId: 'fraud',
+      orderRef: 'J1',
+      score: 50,
+      reasons: [],
+      createdAt: 1,
+      message: '{}',
+    });
+    await store.custody.handOff(handoff('J1', { holder: 'hold-life', token: 'j1', kind: 'end' }));
+    const decided = await store.holds.decide(hold.id, 'accepted', 2, 'analyst', undefined, (h) => ({
+      handoff: handoff('J1', { holder: h.nodeId, token: 'j2', force: true }),
+    }));
+    assert.equal(decided?.status, 'accepted');
+    assert.deepEqual(
+      [(await store.custody.get('J1'))?.holder, await store.custody.tokenOf('J1')],
+      ['fraud', 'j2'],
+    );
+  });
+});
