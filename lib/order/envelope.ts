@@ -1,5 +1,7 @@
 // msg.oms: the envelope that travels beside the canonical order (DESIGN.md, message envelope).
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { OmsError } from '../errors';
 import type { OrderFlag, OrderSource } from './model';
 
 export interface TemplateRef {
@@ -34,4 +36,96 @@ export function parseTemplateRef(value: unknown): TemplateRef | undefined {
 
 export function createEnvelope(fields: Omit<OmsEnvelope, 'correlationId' | 'attempts'>): OmsEnvelope {
   return { correlationId: randomUUID(), attempts: 0, ...fields };
+}
+
+/** msg.oms.custody: the token of the custody row the message was sent from (lib/store/ports/custody). */
+const CustodyMarkerSchema = z.object({ token: z.string(), holder: z.string() });
+
+/** msg.oms.retry: what travels while a message is in an oms-retry queue's care (lib/reliability). */
+const RetryMarkerSchema = z.object({
+  node: z.string(),
+  id: z.number(),
+  attempt: z.number(),
+  maxAttempts: z.number(),
+  firstFailureAt: z.number().optional(),
+  lastFailureAt: z.number().optional(),
+  lastError: z.string().optional(),
+  /** Set on the exhausted output. */
+  attempts: z.number().optional(),
+  gaveUp: z.string().optional(),
+  explanation: z.string().optional(),
+});
+
+export type RetryMarker = z.infer<typeof RetryMarkerSchema>;
+
+/**
+ * msg.oms as every OMS step reads it, from whatever sent the message (an import, a change node,
+ * a resumed checkpoint): the fields the pack reads are checked, the rest travels on untouched.
+ */
+export const EnvelopeSchema = z.looseObject({
+  orderRef: z.string().optional(),
+  correlationId: z.string().optional(),
+  state: z.string().optional(),
+  /** An event or target state for an oms-lifecycle node without a fixed value. */
+  transition: z.string().optional(),
+  attempts: z.number().optional(),
+  template: z.looseObject({ name: z.string(), version: z.string().optional() }).optional(),
+  ledgerKey: z.string().optional(),
+  custody: CustodyMarkerSchema.optional(),
+  retry: RetryMarkerSchema.optional(),
+  /** Where the order ships from, for oms-route's distances (lib/routing/geo GeoPoint). */
+  origin: z.object({ lat: z.number(), lon: z.number() }).optional(),
+});
+
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+/** A msg.oms no step can read: the order (when known), the field and the rule in one sentence. */
+export class EnvelopeError extends OmsError {
+  constructor(message: string, orderRef?: string) {
+    super(message, 'OMS_BAD_ENVELOPE', { retryable: false, ...(orderRef ? { orderRef } : {}) });
+  }
+}
+
+/** What carries an envelope: a Node-RED message. */
+type Carrier = { oms?: unknown; [key: string]: unknown };
+
+/** Envelopes checked by `readEnvelope` or written by `setEnvelope` (the objects themselves). */
+const checked = new WeakSet<object>();
+
+/**
+ * Reads msg.oms, checked (an absent one reads as empty), as a step takes a message in: the step
+ * extends what this returns and writes it back with `setEnvelope`. Throws EnvelopeError naming
+ * the order, the field and the rule.
+ */
+export function readEnvelope(msg: Carrier): Envelope {
+  if (msg.oms === undefined || msg.oms === null) return {};
+  const parsed = EnvelopeSchema.safeParse(msg.oms);
+  if (parsed.success) {
+    msg.oms = parsed.data;
+    checked.add(parsed.data);
+    return parsed.data;
+  }
+  const raw = msg.oms as { orderRef?: unknown };
+  const orderRef = typeof raw.orderRef === 'string' && raw.orderRef !== '' ? raw.orderRef : undefined;
+  const issue = parsed.error.issues[0];
+  const field = ['msg.oms', ...(issue?.path ?? []).map(String)].join('.');
+  throw new EnvelopeError(
+    `${orderRef ? `order ${orderRef}: ` : ''}${field}: ${issue?.message ?? 'not an object'}`,
+    orderRef,
+  );
+}
+
+/** The envelope of a message this step has read already (no second check), else `readEnvelope`. */
+export function envelopeOf(msg: Carrier): Envelope {
+  const oms = msg.oms;
+  return typeof oms === 'object' && oms !== null && checked.has(oms) ? (oms as Envelope) : readEnvelope(msg);
+}
+
+/** Writes the envelope back, extended with `patch` (undefined values remove a field). */
+export function setEnvelope(msg: Carrier, oms: Envelope, patch: Partial<Envelope> = {}): Envelope {
+  const next: Envelope = { ...oms, ...patch };
+  for (const [key, value] of Object.entries(patch)) if (value === undefined) delete next[key];
+  msg.oms = next;
+  checked.add(next);
+  return next;
 }

@@ -17,6 +17,7 @@ import {
   type RetryRecord,
   type RetryVersion,
 } from '../store';
+import { envelopeOf, setEnvelope, type RetryMarker } from '../order/envelope';
 import type { Classifier } from './classify';
 import { errorFromMessage } from './classify';
 import { errorInfoOf } from './message-error';
@@ -24,20 +25,7 @@ import { decideRetry, type RetryPolicy } from './policy';
 
 type Msg = Record<string, unknown>;
 
-/** What travels in msg.oms.retry while a message is in the queue's care. */
-export interface RetryMarker {
-  node: string;
-  id: number;
-  attempt: number;
-  maxAttempts: number;
-  firstFailureAt?: number;
-  lastFailureAt?: number;
-  lastError?: string;
-  /** Set on the exhausted output. */
-  attempts?: number;
-  gaveUp?: string;
-  explanation?: string;
-}
+export type { RetryMarker } from '../order/envelope';
 
 export interface DurableRetryOptions {
   /** The queue's name in the store: the oms-retry node id. */
@@ -91,10 +79,7 @@ const versionOf = (record: RetryRecord): RetryVersion => ({ state: record.state,
 /** The message as it arrived: without a marker of a retry node or a failure. */
 function original(msg: Msg): string {
   const { error: _error, _msgid: _id, ...rest } = msg;
-  if (rest.oms && typeof rest.oms === 'object') {
-    const { retry: _retry, ...oms } = rest.oms as Msg;
-    rest.oms = oms;
-  }
+  if (rest.oms !== undefined) setEnvelope(rest, envelopeOf(msg), { retry: undefined });
   return encodeMessage(rest);
 }
 
@@ -134,13 +119,12 @@ export class DurableRetry {
     // Only messages this queue sent can fail by status; others fail only with msg.error.
     const error = mine || msg.error ? errorFromMessage(msg) : undefined;
     const now = this.now();
-    const orderRef = (msg.oms as { orderRef?: unknown } | undefined)?.orderRef;
+    const ref = envelopeOf(msg).orderRef;
     const held = mine ? await store.get(mine.id) : undefined;
     // The outcome of the attempt the record waits for; anything else is stale or a second report
     // of the same outcome (a function node's node.error also completes; the HTTP Request node
     // both throws and sends on a network error).
     const current = held && held.state === 'inflight' && held.attempt === mine?.attempt ? held : undefined;
-    const ref = typeof orderRef === 'string' ? orderRef : undefined;
     /** Stores a new record; undefined for a stale copy. `tracked`: this queue holds the order. */
     const add = async (withCustody: boolean): Promise<{ id: number; tracked: boolean } | undefined> => {
       const entry = { message: original(msg), orderRef: ref, at: now, dueAt: now + ackTimeoutMs, owner };
@@ -152,7 +136,7 @@ export class DurableRetry {
         if (!(err instanceof CustodyConflict)) throw err;
         if (err.result.reason === 'stale') return undefined;
         id = await store.add(queue, entry); // held elsewhere: kept here untracked
-        delete (msg.oms as Msg).custody; // take() stamped it; the order is not this copy's
+        setEnvelope(msg, envelopeOf(msg), { custody: undefined }); // take() stamped it; not this copy's
         await this.o.stored?.(msg);
         return { id, tracked: false };
       }
@@ -198,8 +182,7 @@ export class DurableRetry {
 
   /** The custody token msg carries. */
   private tokenIn(msg: Msg): string | undefined {
-    const token = ((msg.oms as Msg | undefined)?.custody as { token?: unknown } | undefined)?.token;
-    return typeof token === 'string' ? token : undefined;
+    return envelopeOf(msg).custody?.token;
   }
 
   /**
@@ -256,8 +239,8 @@ export class DurableRetry {
   }
 
   private marker(msg: Msg): RetryMarker | undefined {
-    const retry = (msg.oms as { retry?: RetryMarker } | undefined)?.retry;
-    return retry && retry.node === this.o.queue && typeof retry.id === 'number' ? retry : undefined;
+    const retry = envelopeOf(msg).retry;
+    return retry && retry.node === this.o.queue ? retry : undefined;
   }
 
   private stamp(
@@ -266,7 +249,7 @@ export class DurableRetry {
     extra: Partial<RetryMarker> = {},
     tracked = false,
   ): void {
-    const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Msg;
+    const oms = envelopeOf(msg);
     const retry: RetryMarker = {
       node: this.o.queue,
       id: record.id,
@@ -277,12 +260,11 @@ export class DurableRetry {
       ...(record.lastError ? { lastError: record.lastError.message } : {}),
       ...extra,
     };
-    msg.oms = {
-      ...oms,
+    setEnvelope(msg, oms, {
       attempts: record.attempt,
       retry,
       ...(tracked ? { custody: { token: retryToken(record.id), holder: this.o.queue } } : {}),
-    };
+    });
   }
 
   /** Whether the store holds the record's order under this queue's token. */

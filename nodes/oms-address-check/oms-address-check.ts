@@ -2,6 +2,7 @@
 // first (postcode formats, required fields per country), then the address provider if one is
 // chosen. Outputs: 1 valid, 2 corrected (msg.payload carries the corrected addresses; the
 // changes are listed), 3 invalid (with the reasons). Provider outages go to Catch.
+import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { checkOrderAddresses } from '../../lib/address/check';
@@ -78,19 +79,14 @@ export = function register(RED: NodeAPI): void {
       }).then(
         (result) => {
           record.payload = result.order;
-          const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<
-            string,
-            unknown
-          >;
-          record.oms = {
-            ...oms,
+          setEnvelope(record, envelopeOf(record), {
             address: {
               status: result.status,
               shipments: result.shipments,
               checkedBy: provider ? `local rules and ${provider.label}` : 'local rules',
               at: new Date().toISOString(),
             },
-          };
+          });
           counts[result.status]++;
           const out: Array<NodeMessage | null> = [null, null, null];
           out[OUTPUT[result.status]] = msg;

@@ -1,5 +1,6 @@
 // oms-dead-letter: parks a failed message durably (from oms-retry's exhausted output or a Catch
 // node); the OMS sidebar or the admin API replays it, and it leaves this node's output again.
+import { readEnvelope, setEnvelope, type Envelope } from '../../lib/order/envelope';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
@@ -25,13 +26,6 @@ type DeadLetterNode = CustodyNode & ReplayTarget;
 
 /** When even the store fails, the letter goes here, one JSON line each: never dropped. */
 const FALLBACK_FILE = 'oms-dead-letters.fallback.jsonl';
-
-interface RetryMarker {
-  id?: number;
-  attempts?: number;
-  firstFailureAt?: number;
-  lastFailureAt?: number;
-}
 
 export = function register(RED: NodeAPI): void {
   const t = (key: string, params?: Record<string, string | number>): string =>
@@ -73,41 +67,48 @@ export = function register(RED: NodeAPI): void {
       );
     });
 
-    async function releaseRetryRecord(store: OmsStore, oms: Record<string, unknown>): Promise<void> {
-      const from = oms.retry as { id?: unknown } | undefined;
-      if (typeof from?.id !== 'number') return;
-      const held = await store.retries.get(from.id);
-      if (held?.state === 'exhausted') await store.retries.remove(from.id);
+    async function releaseRetryRecord(store: OmsStore, oms: Envelope): Promise<void> {
+      const id = oms.retry?.id;
+      if (id === undefined) return;
+      const held = await store.retries.get(id);
+      if (held?.state === 'exhausted') await store.retries.remove(id, held);
     }
 
     async function park(msg: NodeMessageInFlow): Promise<void> {
       const now = Date.now();
       const record = omsMessage(msg);
-      const oms = (record.oms ?? {}) as Record<string, unknown>;
-      const retry = (oms.retry ?? {}) as RetryMarker;
+      // The last resort parks even a message whose msg.oms no step can read, as it came, untracked.
+      let readable = true;
+      let oms: Envelope = {};
+      try {
+        oms = readEnvelope(record);
+      } catch {
+        readable = false;
+      }
+      const retry = oms.retry;
       const error = errorInfoOf(record) ?? { message: t('errors.noError'), code: 'OMS_NO_ERROR' };
       // The message as it was before it failed: replay sends it without the error and the retry marker.
       const { error: _error, _msgid: _id, ...rest } = record;
-      const { retry: _retry, ...envelope } = oms;
-      const stored = record.oms === undefined ? rest : { ...rest, oms: envelope };
+      if (readable && record.oms !== undefined) setEnvelope(rest, oms, { retry: undefined });
       const letter = {
         nodeId: node.id,
-        orderRef: typeof oms.orderRef === 'string' ? oms.orderRef : undefined,
-        correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+        orderRef: oms.orderRef || undefined,
+        correlationId: oms.correlationId,
         error,
-        attempts: retry.attempts ?? (typeof oms.attempts === 'number' && oms.attempts > 0 ? oms.attempts : 1),
-        firstFailureAt: retry.firstFailureAt ?? now,
-        lastFailureAt: retry.lastFailureAt ?? now,
+        attempts: retry?.attempts ?? (oms.attempts !== undefined && oms.attempts > 0 ? oms.attempts : 1),
+        firstFailureAt: retry?.firstFailureAt ?? now,
+        lastFailureAt: retry?.lastFailureAt ?? now,
         template: formatTemplate(oms.template),
         createdAt: now,
-        message: encodeMessage(stored),
+        message: encodeMessage(rest),
       };
       const lease = storeNode?.lease();
       try {
         if (!lease) throw new Error(t('status.noStore'));
         let saved: DeadLetter;
         try {
-          saved = await lease.store.deadLetters.add(letter, custody.step(record, 0, { kind: 'dead-letter' }));
+          const step = readable ? custody.step(record, 0, { kind: 'dead-letter' }) : undefined;
+          saved = await lease.store.deadLetters.add(letter, step);
         } catch (err) {
           if (!(err instanceof CustodyConflict)) throw err;
           // A stale copy (the order moved on since): nothing to park, and its retry record goes.
@@ -117,7 +118,7 @@ export = function register(RED: NodeAPI): void {
           }
           saved = await lease.store.deadLetters.add(letter); // held elsewhere: parked untracked
         }
-        await settleOrder(lease.store, record);
+        if (readable) await settleOrder(lease.store, record);
         // Parked: the oms-retry node that gave up on it can let go of its copy now.
         await releaseRetryRecord(lease.store, oms);
         parked++;
@@ -142,14 +143,12 @@ export = function register(RED: NodeAPI): void {
       if (!lease) return false;
       try {
         const msg = decodeMessage(letter.message ?? '{}');
-        const oms = (msg.oms ?? {}) as Record<string, unknown>;
         msg._msgid = RED.util.generateId();
         if (letter.orderRef || msg.oms) {
-          msg.oms = {
-            ...oms,
+          setEnvelope(msg, readEnvelope(msg), {
             attempts: 0,
             replay: { deadLetterId: letter.id, at: new Date().toISOString(), by, count: letter.replays + 1 },
-          };
+          });
         }
         // Replayed and handed on together: a crash after this resumes the order from here.
         const step = custody.step(msg, 0, { force: true });

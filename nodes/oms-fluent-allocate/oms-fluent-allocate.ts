@@ -1,6 +1,7 @@
 // oms-fluent-allocate: creates the order in Fluent exactly once (customer found or created;
 // a duplicate ref is looked up and counts as created). Outputs: 1 created, 2 refused by Fluent
 // (a permanent error, with its code); transient failures go to done(err) for retry and dead letters.
+import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { allocateOrder } from '../../lib/fluent/allocate';
@@ -67,7 +68,7 @@ export = function register(RED: NodeAPI): void {
         );
       }
       const order: Order = parsed.data;
-      const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<string, unknown>;
+      const oms = envelopeOf(record);
       slot(() =>
         allocateOrder(account.client, order, {
           retailerId: account.retailerId,
@@ -76,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       ).then(
         (result) => {
           counts[result.created ? 'created' : 'existing']++;
-          record.oms = { ...oms, fluent: result, transition: 'allocate' };
+          setEnvelope(record, oms, { fluent: result, transition: 'allocate' });
           show();
           send([msg, null]);
           done();
@@ -90,7 +91,7 @@ export = function register(RED: NodeAPI): void {
             /^(C\d{4}[EW]|OMS_VALIDATION_.*)$/.test(err.code)
           ) {
             counts.refused++;
-            record.oms = { ...oms, fluent: { error: { code: err.code, message: err.message } } };
+            setEnvelope(record, oms, { fluent: { error: { code: err.code, message: err.message } } });
             show();
             send([null, msg]);
             done();

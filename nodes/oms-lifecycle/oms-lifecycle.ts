@@ -1,6 +1,7 @@
 // oms-lifecycle: moves msg.oms.orderRef through the order state machine (docs/lifecycle.md),
 // by event or by target state, checked and recorded in the store's audit trail.
 // Outputs: 1 moved, 2 refused (an illegal transition, with from/to/rule/reason).
+import { readEnvelope, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
@@ -49,12 +50,12 @@ export = function register(RED: NodeAPI): void {
 
     async function move(msg: NodeMessageInFlow): Promise<'moved' | 'refused' | 'stale'> {
       const record = omsMessage(msg);
-      const oms = (record.oms ?? {}) as Record<string, unknown>;
+      const oms = readEnvelope(record);
       const orderRef = oms.orderRef;
-      if (typeof orderRef !== 'string' || orderRef === '') {
+      if (!orderRef) {
         throw new OmsError(t('errors.noOrderRef'), 'OMS_NO_ORDER_REF');
       }
-      const requested = fixed || (typeof oms.transition === 'string' ? oms.transition.trim() : '');
+      const requested = fixed || (oms.transition ?? '').trim();
       if (!requested) throw new OmsError(t('errors.noTransition', { order: orderRef }), 'OMS_NO_TRANSITION');
       const lease = storeNode?.lease();
       if (!lease) throw new StoreUnavailableError(t('status.noStore'));
@@ -69,7 +70,7 @@ export = function register(RED: NodeAPI): void {
           at: Date.now(),
           nodeId: node.id,
           template: formatTemplate(oms.template),
-          correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+          correlationId: oms.correlationId,
         });
         const decide = (current?: string): StateDecision => {
           result = asState ? applyTarget(current, requested) : applyEvent(current, requested);
@@ -113,8 +114,8 @@ export = function register(RED: NodeAPI): void {
           if (!(err instanceof CustodyConflict)) throw err;
           // Held by another step (the order entered again, e.g. re-imported): moved untracked.
           await lease.store.orders.transition(context(), decide);
-          delete (record.oms as Record<string, unknown>).custody;
           leave(new Date().toISOString());
+          setEnvelope(record, oms, { custody: undefined });
         }
         await settleOrder(lease.store, record);
         return result?.ok ? 'moved' : 'refused';

@@ -1,6 +1,7 @@
 // oms-route: chooses the locations that fulfil an order (lib/routing, docs/routing.md) from the
 // locations and inventory of Fluent (through a fluent account) or of the message.
 // Outputs: 1 a fulfilment plan (complete, or partial when a strategy allows it), 2 a backorder.
+import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { fetchInventory, fetchLocations } from '../../lib/fluent/inventory';
@@ -115,8 +116,8 @@ export = function register(RED: NodeAPI): void {
           ),
         );
       }
-      const oms = (record.oms && typeof record.oms === 'object' ? record.oms : {}) as Record<string, unknown>;
-      const origin = oms.origin as GeoPoint | undefined;
+      const oms = envelopeOf(record);
+      const origin = oms.origin;
       const skus = order.data.lines.filter((l) => l.kind === 'product').map((l) => l.sku);
       const config = routing;
       Promise.all([locationsFor(record), inventoryFor(record, skus)]).then(
@@ -126,20 +127,19 @@ export = function register(RED: NodeAPI): void {
           if (result.kind === 'plan') {
             counts[result.complete ? 'planned' : 'partial']++;
             // A transition asked for by an earlier node is not this node's to pass on.
-            const { transition: _earlier, ...rest } = oms;
-            record.oms = {
-              ...rest,
+            setEnvelope(record, oms, {
+              transition: undefined,
               routing: routingInfo,
               plan: {
                 fulfilments: result.fulfilments,
                 remainder: result.remainder,
                 complete: result.complete,
               },
-            };
+            });
             send([msg, null]);
           } else {
             counts.backordered++;
-            record.oms = { ...oms, routing: routingInfo, transition: 'backorder' };
+            setEnvelope(record, oms, { routing: routingInfo, transition: 'backorder' });
             send([null, msg]);
           }
           status.show(() => ({

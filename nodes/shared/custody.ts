@@ -5,6 +5,7 @@
 // durable step in time are resumed by the store node's resumer through the node that wrote them.
 import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { envelopeOf, readEnvelope, setEnvelope } from '../../lib/order/envelope';
 import { isOrderState, isTerminal } from '../../lib/order/lifecycle';
 import {
   encodeMessage,
@@ -43,8 +44,8 @@ export function omsMessage(msg: NodeMessage): OmsMessage {
 }
 
 export async function settleOrder(store: OmsStore, msg: Msg): Promise<void> {
-  const key = (msg.oms as { ledgerKey?: unknown } | undefined)?.ledgerKey;
-  if (typeof key === 'string' && key !== '') await store.ledger.settle([key]);
+  const key = envelopeOf(msg).ledgerKey;
+  if (key) await store.ledger.settle([key]);
 }
 
 /**
@@ -151,24 +152,18 @@ export function newToken(): string {
 }
 
 export function markerOf(msg: Msg): CustodyMarker | undefined {
-  const custody = (msg.oms as { custody?: unknown } | undefined)?.custody as
-    Partial<CustodyMarker> | undefined;
-  return custody && typeof custody.token === 'string' && typeof custody.holder === 'string'
-    ? { token: custody.token, holder: custody.holder }
-    : undefined;
+  return envelopeOf(msg).custody;
 }
 
 export function orderRefOf(msg: Msg): string | undefined {
-  const ref = (msg.oms as { orderRef?: unknown } | undefined)?.orderRef;
-  return typeof ref === 'string' && ref !== '' ? ref : undefined;
+  return envelopeOf(msg).orderRef || undefined;
 }
 
 /** Sets msg.oms.custody; returns the token the message carried before. */
 function stamp(msg: Msg, holder: string, token: string): string | undefined {
-  const before = markerOf(msg)?.token;
-  const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Msg;
-  msg.oms = { ...oms, custody: { token, holder } satisfies CustodyMarker };
-  return before;
+  const oms = envelopeOf(msg);
+  setEnvelope(msg, oms, { custody: { token, holder } satisfies CustodyMarker });
+  return oms.custody?.token;
 }
 
 export interface CustodyOptions {
@@ -212,8 +207,7 @@ export class CustodyHand {
     const ctx = this.context();
     if (!orderRef || !ctx) return undefined;
     const resumable = leadsToCustody(this.RED, this.node.id, port);
-    const state = (msg.oms as { state?: unknown }).state;
-    const known = typeof state === 'string' ? state : undefined;
+    const known = envelopeOf(msg).state;
     const token = newToken();
     const expect = stamp(msg, this.node.id, token);
     if (!resumable && !options.kind && known && isOrderState(known) && isTerminal(known)) {
@@ -288,9 +282,7 @@ export class CustodyHand {
     if (result.ok) return true;
     if (result.reason === 'another') {
       // Not this copy's to hold (an order already in custody, imported again): it goes on untracked.
-      const oms = msg.oms as Msg;
-      if (before) oms.custody = before;
-      else delete oms.custody;
+      setEnvelope(msg, envelopeOf(msg), { custody: before });
       return true;
     }
     return false;
@@ -361,6 +353,12 @@ export function onOrders(
 ): void {
   node.on('input', (msg, send, done) => {
     const record = omsMessage(msg);
+    try {
+      readEnvelope(record); // checked once as it comes in; a bad one goes to Catch, named
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
     custody.isStale(record).then(
       (stale) => {
         if (stale) return done();

@@ -2,6 +2,7 @@
 // checkpoints whose lease lapsed (or whose runtime stopped beating) and sends each again through
 // the node that wrote it. An order resumed too often without moving on is marked stalled, for
 // the operator (GET /oms/custody?stalled=true), and is not resumed again until retried.
+import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { decodeMessage, type OmsStore } from '../../lib/store';
 import { holderOf } from './custody';
 
@@ -74,8 +75,8 @@ export class Resumer {
         if (!resume) continue;
         const msg = decodeMessage(row.message ?? '{}');
         msg._msgid = this.o.newMessageId();
-        const oms = (msg.oms ?? {}) as Record<string, unknown>;
-        msg.oms = { ...oms, resumed: { count: row.resumes, at: new Date().toISOString() } };
+        // The checkpoint was read when it was written; resent as it left.
+        setEnvelope(msg, envelopeOf(msg), { resumed: { count: row.resumes, at: new Date().toISOString() } });
         resume(row.port ?? 0, msg);
         count++;
         this.resumed++;
