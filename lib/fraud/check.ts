@@ -2,6 +2,7 @@
 // config; one order screened (rules, history, provider, outage policy) into msg.oms.fraud and,
 // for a review, held in the store; a held order's message once decided. The node keeps custody,
 // the store lease, status, sending and the translated texts.
+import { envelopeOf, setEnvelope } from '../order/envelope';
 import { OrderSchema, type Order } from '../order/model';
 import { encodeMessage, type CustodyStep, type FraudHistory, type Hold, type Holds } from '../store';
 import {
@@ -160,8 +161,7 @@ export async function screenOrder(
     ...(final.provider ? { provider: final.provider } : {}),
     at: new Date(now).toISOString(),
   };
-  const oms = (msg.oms && typeof msg.oms === 'object' ? msg.oms : {}) as Record<string, unknown>;
-  msg.oms = { ...oms, fraud, transition: TRANSITION[decision] };
+  const oms = setEnvelope(msg, envelopeOf(msg), { fraud, transition: TRANSITION[decision] });
   if (decision !== 'review') return { decision };
   const hold = await store.holds.add({
     nodeId: context.nodeId,
@@ -171,7 +171,7 @@ export async function screenOrder(
     provider: answer ? provider?.settings.kind : undefined,
     providerRef: answer?.pending ? answer.providerRef : undefined,
     template: context.template,
-    correlationId: typeof oms.correlationId === 'string' ? oms.correlationId : undefined,
+    correlationId: oms.correlationId,
     createdAt: now,
     message: encodeMessage(msg),
   });
@@ -195,10 +195,9 @@ export function markDecided(
   decided: { holdId: number; decision: FraudDecision; by: string; reason?: string; at: number },
 ): void {
   const { decision, by, reason } = decided;
-  const oms = (msg.oms ?? {}) as Record<string, unknown>;
-  const before = oms.fraud as Record<string, unknown> | undefined;
-  msg.oms = {
-    ...oms,
+  const oms = envelopeOf(msg);
+  const before = oms.fraud;
+  setEnvelope(msg, oms, {
     fraud: {
       ...before,
       decision,
@@ -209,7 +208,7 @@ export function markDecided(
       heldFor: decided.holdId,
     },
     transition: TRANSITION[decision],
-  };
+  });
 }
 
 /**

@@ -73,6 +73,8 @@ export const EnvelopeSchema = z.looseObject({
   ledgerKey: z.string().optional(),
   custody: CustodyMarkerSchema.optional(),
   retry: RetryMarkerSchema.optional(),
+  /** What oms-fraud-check found (lib/fraud/check); read again when a held order is decided. */
+  fraud: z.looseObject({ summary: z.string().optional() }).optional(),
   /** Where the order ships from, for oms-route's distances (lib/routing/geo GeoPoint). */
   origin: z.object({ lat: z.number(), lon: z.number() }).optional(),
 });
@@ -128,4 +130,11 @@ export function setEnvelope(msg: Carrier, oms: Envelope, patch: Partial<Envelope
   msg.oms = next;
   checked.add(next);
   return next;
+}
+
+/** The template an envelope names, as "name@version", the form the audit trail keeps. */
+export function formatTemplate(oms: Envelope): string | undefined {
+  const { name, version } = oms.template ?? {};
+  if (!name) return undefined;
+  return version ? `${name}@${version}` : name;
 }

@@ -1,6 +1,6 @@
 // oms-dead-letter: parks a failed message durably (from oms-retry's exhausted output or a Catch
 // node); the OMS sidebar or the admin API replays it, and it leaves this node's output again.
-import { readEnvelope, setEnvelope, type Envelope } from '../../lib/order/envelope';
+import { readEnvelope, setEnvelope, type Envelope, formatTemplate } from '../../lib/order/envelope';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
@@ -15,7 +15,6 @@ import { publish, type ReplayTarget } from '../shared/admin-api';
 import { custodyFor, registerHolder, settleOrder, type CustodyNode, omsMessage } from '../shared/custody';
 import { errorInfoOf } from '../../lib/reliability';
 import { throttleStatus } from '../shared/status';
-import { formatTemplate } from '../shared/template';
 import type { StoreNode } from '../shared/store-registry';
 
 interface DeadLetterNodeDef extends NodeDef {
@@ -98,7 +97,7 @@ export = function register(RED: NodeAPI): void {
         attempts: retry?.attempts ?? (oms.attempts !== undefined && oms.attempts > 0 ? oms.attempts : 1),
         firstFailureAt: retry?.firstFailureAt ?? now,
         lastFailureAt: retry?.lastFailureAt ?? now,
-        template: formatTemplate(oms.template),
+        template: formatTemplate(oms),
         createdAt: now,
         message: encodeMessage(rest),
       };

@@ -2,6 +2,7 @@
 // for what the rules neither reject nor let through, the fraud provider. Outputs: 1 accept,
 // 2 review (held in the store until the provider's webhook or an analyst decides; then it leaves
 // by 1 or 3), 3 reject. msg.oms.fraud explains every decision. The use case: lib/fraud/check.ts.
+import { envelopeOf, formatTemplate } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { FraudDecision } from '../../lib/fraud';
@@ -13,7 +14,6 @@ import { publish, type HoldTarget } from '../shared/admin-api';
 import { custodyFor, onOrders, registerHolder } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
-import { formatTemplate } from '../shared/template';
 
 interface FraudCheckNodeDef extends NodeDef, check.FraudCheckConfig {
   store: string;
@@ -83,7 +83,7 @@ export = function register(RED: NodeAPI): void {
       const read = check.orderOf(msg.payload);
       if ('issue' in read) throw new OmsError(t('errors.notAnOrder', read), 'OMS_BAD_INPUT');
       return withStore(async (store) => {
-        const template = formatTemplate((msg.oms as { template?: unknown } | undefined)?.template);
+        const template = formatTemplate(envelopeOf(msg));
         const context = { store, provider: provider?.client, nodeId: node.id, template, now: Date.now() };
         const screened = await check.screenOrder(msg, read.order, { ...settings, rules }, context);
         if (screened.hold?.added) counts.held++;

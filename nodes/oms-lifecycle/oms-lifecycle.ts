@@ -1,7 +1,7 @@
 // oms-lifecycle: moves msg.oms.orderRef through the order state machine (docs/lifecycle.md),
 // by event or by target state, checked and recorded in the store's audit trail.
 // Outputs: 1 moved, 2 refused (an illegal transition, with from/to/rule/reason).
-import { readEnvelope, setEnvelope } from '../../lib/order/envelope';
+import { readEnvelope, setEnvelope, formatTemplate } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
@@ -14,7 +14,6 @@ import {
 import { CustodyConflict, type StateDecision, type TransitionContext } from '../../lib/store';
 import { custodyFor, registerHolder, settleOrder, type CustodyNode, omsMessage } from '../shared/custody';
 import { throttleStatus } from '../shared/status';
-import { formatTemplate } from '../shared/template';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 
 interface LifecycleNodeDef extends NodeDef {
@@ -69,7 +68,7 @@ export = function register(RED: NodeAPI): void {
           orderRef,
           at: Date.now(),
           nodeId: node.id,
-          template: formatTemplate(oms.template),
+          template: formatTemplate(oms),
           correlationId: oms.correlationId,
         });
         const decide = (current?: string): StateDecision => {
