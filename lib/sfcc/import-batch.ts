@@ -16,6 +16,18 @@ export const YIELD_EVERY = 64;
 /** Rejected orders listed in the summary (for error reports); the count is always complete. */
 export const MAX_REJECTIONS_IN_SUMMARY = 1000;
 
+/** The input of one import: a file name, else a payload that can hold orders; undefined if neither. */
+export function importSource(filename: unknown, payload: unknown): { filename?: string } | undefined {
+  const file = typeof filename === 'string' && filename !== '' ? filename : undefined;
+  const usable = typeof payload === 'string' || (typeof payload === 'object' && payload !== null);
+  return file || usable ? { filename: file } : undefined;
+}
+
+/** The outputs array of the node with `msg` on `port` only. */
+export function toOutputs<M>(port: ImportPort, msg: M): Array<M | null> {
+  return Object.values(IMPORT_OUTPUT).map((p) => (p === port ? msg : null));
+}
+
 export interface ImportCounts {
   accepted: number;
   rejected: number;

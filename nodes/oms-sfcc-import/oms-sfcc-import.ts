@@ -9,7 +9,7 @@ import type { OmsStore } from '../../lib/store';
 import { CUSTODY_TYPES, custodyFor, omsMessage, orderRefOf, wiredOnlyToStoring } from '../shared/custody';
 import { StoreUnavailableError, type StoreNode } from '../shared/store-registry';
 import type { ImportFormat } from '../../lib/sfcc/import';
-import { importBatch, type ImportPort } from '../../lib/sfcc/import-batch';
+import { importBatch, importSource, toOutputs } from '../../lib/sfcc/import-batch';
 
 interface ImportNodeDef extends NodeDef {
   format: ImportFormat;
@@ -19,7 +19,6 @@ interface ImportNodeDef extends NodeDef {
 }
 
 const FORMATS: readonly ImportFormat[] = ['auto', 'xml', 'ocapi', 'scapi'];
-const IMPORT_PORTS: readonly ImportPort[] = [0, 1, 2, 3];
 const FILLS = { complete: 'green', partial: 'yellow', failed: 'red' } as const;
 
 type Send = (msgs: Array<NodeMessage | null>) => void;
@@ -54,10 +53,8 @@ export = function register(RED: NodeAPI): void {
 
     async function run(msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void): Promise<void> {
       if (closing) return; // queued behind an import cut short by a redeploy
-      const filename = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : undefined;
-      const payload = msg.payload;
-      const usable = typeof payload === 'string' || (typeof payload === 'object' && payload !== null);
-      if (!filename && !usable) {
+      const source = importSource(msg.filename, msg.payload);
+      if (!source) {
         node.status({ fill: 'red', shape: 'ring', text: 'OMS_BAD_INPUT' });
         done(new OmsError(t('errors.noInput'), 'OMS_BAD_INPUT'));
         return;
@@ -69,7 +66,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       try {
-        await importOne(msg, send, filename, lease?.store);
+        await importOne(msg, send, source.filename, lease?.store);
         done();
       } catch (err) {
         done(err as Error);
@@ -109,7 +106,7 @@ export = function register(RED: NodeAPI): void {
         batchId: randomUUID(),
         ledger: store?.ledger,
         message: (payload, oms) => ({ _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }),
-        send: (port, m) => send(IMPORT_PORTS.map((p) => (p === port ? m : null))),
+        send: (port, m) => send(toOutputs(port, m)),
         handOff: handOn,
         progress: importing,
         stopped: () => closing, // a redeploy: stop reading

@@ -4,7 +4,9 @@ import type { OmsEnvelope } from '../../../lib/order/envelope';
 import { generateOrder } from '../../../lib/sfcc/generate';
 import {
   importBatch,
+  importSource,
   IMPORT_OUTPUT,
+  toOutputs,
   YIELD_EVERY,
   type ImportBatchOptions,
   type ImportPort,
@@ -71,6 +73,20 @@ const scapi = (count: number) =>
   Array.from({ length: count }, (_, i) => renderScapiOrder(generateOrder(i + 1, 3)));
 
 describe('lib/sfcc/import-batch', () => {
+  it('takes a file name first, else a payload that can hold orders', () => {
+    assert.deepEqual(importSource('/in/a.xml', undefined), { filename: '/in/a.xml' });
+    assert.deepEqual(importSource('', '<orders/>'), { filename: undefined });
+    assert.deepEqual(importSource(undefined, Buffer.from('x')), { filename: undefined });
+    assert.deepEqual(importSource(7, [{}]), { filename: undefined });
+    assert.equal(importSource(undefined, 42), undefined);
+    assert.equal(importSource('', null), undefined);
+  });
+
+  it('puts a message on one of the four outputs', () => {
+    assert.deepEqual(toOutputs(IMPORT_OUTPUT.alreadyImported, 'm'), [null, null, null, 'm']);
+    assert.deepEqual(toOutputs(IMPORT_OUTPUT.accepted, 'm'), ['m', null, null, null]);
+  });
+
   it('without a ledger: routes accepted and rejected orders, each accepted one handed off alone', async () => {
     const { steps, run } = harness(
       { filename: fixture('edge-cases.xml'), template: { name: 't', version: '1' } },
