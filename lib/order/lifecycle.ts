@@ -261,3 +261,32 @@ export function mermaidDiagram(): string {
   for (const s of TERMINAL_STATES) lines.push(`  ${s} --> [*]`);
   return lines.join('\n');
 }
+
+/** A move asked for: a target state when `asState`, else an event. */
+export function applyMove(
+  current: string | undefined,
+  requested: string,
+  asState: boolean,
+): TransitionResult {
+  return asState ? applyTarget(current, requested) : applyEvent(current, requested);
+}
+
+/** msg.oms.lifecycle as a move leaves the node: what happened, or why it was refused. */
+export function lifecycleRecord(result: TransitionResult, at: string): Record<string, unknown> {
+  return result.ok
+    ? {
+        from: result.from ?? null,
+        to: result.to,
+        event: result.event,
+        at,
+        idempotent: result.idempotent === true,
+      }
+    : {
+        from: result.from ?? null,
+        to: result.to ?? null,
+        event: result.event ?? null,
+        at,
+        rule: result.rule,
+        reason: result.reason,
+      };
+}

@@ -185,6 +185,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE retries ADD COLUMN lease_until INTEGER;
     `,
   },
+  {
+    version: 5,
+    description: 'counters of what each node sent each way',
+    sql: `
+      CREATE TABLE node_counters (
+        node_id TEXT NOT NULL,
+        name    TEXT NOT NULL,
+        value   INTEGER NOT NULL,
+        PRIMARY KEY (node_id, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -10,6 +10,7 @@ import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
 import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
 import { custodyApplier, SqliteCustody, type ApplyCustody } from './sqlite-custody';
 import { SqliteRetries } from './sqlite-retries';
+import { SqliteCounters } from './sqlite-counters';
 import type { CustodyStep } from './ports/custody';
 import type {
   AuditEntry,
@@ -115,6 +116,7 @@ class SqliteStore implements OmsStore {
   readonly fraud: FraudHistory;
   readonly holds: Holds;
   readonly custody: SqliteCustody;
+  readonly counters: SqliteCounters;
   private closed = false;
   readonly group: GroupCommit;
 
@@ -126,6 +128,7 @@ class SqliteStore implements OmsStore {
     this.group = new GroupCommit(db);
     const write = this.group.write;
     this.custody = new SqliteCustody(db, write);
+    this.counters = new SqliteCounters(db, write);
     const apply = custodyApplier(this.custody);
     this.orders = new SqliteOrders(db, write, apply);
     this.ledger = new SqliteLedger(db, write, randomUUID());

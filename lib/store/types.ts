@@ -3,6 +3,7 @@
 // shared by several runtimes must fit the same contract. Times are epoch milliseconds.
 // One port file per repository under ./ports; the contract suite (test/lib/store) runs against each
 // implementation.
+import type { NodeCounters } from './ports/counters';
 import type { Custody } from './ports/custody';
 import type { DeadLetters } from './ports/dead-letters';
 import type { FraudHistory } from './ports/fraud-history';
@@ -12,6 +13,7 @@ import type { Orders } from './ports/orders';
 import type { RetryQueue } from './ports/retries';
 
 export * from './ports/common';
+export * from './ports/counters';
 export * from './ports/custody';
 export * from './ports/dead-letters';
 export * from './ports/fraud-history';
@@ -31,5 +33,6 @@ export interface OmsStore {
   readonly fraud: FraudHistory;
   readonly holds: Holds;
   readonly custody: Custody;
+  readonly counters: NodeCounters;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
 // changes are listed), 3 invalid (with the reasons). Provider outages go to Catch.
 import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { NodeAPI, NodeMessage } from 'node-red';
 import { checkOrderAddresses } from '../../lib/address/check';
 import { ADDRESS_FIELDS, type AddressField } from '../../lib/address/rules';
 import type { AddressVerdict } from '../../lib/address/provider';
@@ -12,12 +12,9 @@ import { OrderSchema } from '../../lib/order/model';
 import { peerCodeClassifier } from '../../lib/reliability';
 import { isCountryCode } from '../../lib/order/iso';
 import type { AddressProviderNode } from '../shared/address-provider-node';
-import { custodyFor, onOrders, registerHolder } from '../shared/custody';
-import { throttleStatus } from '../shared/status';
+import { defineOmsNode, type OmsNodeConfig } from '../shared/oms-node';
 
-interface AddressCheckNodeDef extends NodeDef {
-  /** The oms-store that keeps custody of the orders it sends (empty: the one deployed store). */
-  store?: string;
+interface AddressCheckNodeDef extends OmsNodeConfig {
   provider?: string;
   /** Comma-separated fields required on top of each country's (e.g. "firstName,lastName"). */
   requireFields?: string;
@@ -32,87 +29,75 @@ const OUTPUT: Record<AddressVerdict, number> = { valid: 0, corrected: 1, invalid
 peerCodeClassifier.register({ OMS_ADDRESS_TIMEOUT: 'retryable' }, [], 'Address check');
 
 export = function register(RED: NodeAPI): void {
-  const t = (key: string, params?: Record<string, string | number>): string =>
-    RED._(`oms-address-check.${key}`, params);
-
-  function OmsAddressCheck(this: Node, config: AddressCheckNodeDef): void {
-    RED.nodes.createNode(this, config);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
-    const node = this;
-    const provider = config.provider
-      ? (RED.nodes.getNode(config.provider) as AddressProviderNode | null)
-      : null;
-    const timeoutMs = Math.max(1, Number(config.timeout) || 20) * 1000;
-    const named = (config.requireFields ?? '')
-      .split(',')
-      .map((f) => f.trim())
-      .filter((f) => f !== '');
-    const require = named.filter((f): f is AddressField => (ADDRESS_FIELDS as readonly string[]).includes(f));
-    for (const unknown of named.filter((f) => !require.includes(f as AddressField)))
-      node.warn(t('errors.requireField', { field: unknown, fields: ADDRESS_FIELDS.join(', ') }));
-    if (config.provider && !provider) node.warn(t('errors.noProvider'));
-    const defaultCountry = (config.defaultCountry ?? '').trim().toUpperCase();
-    if (defaultCountry && !isCountryCode(defaultCountry))
-      node.warn(t('errors.defaultCountry', { value: defaultCountry }));
-    const counts = { valid: 0, corrected: 0, invalid: 0 };
-    const status = throttleStatus(node);
-    node.on('close', () => status.stop());
-
-    const custody = custodyFor(RED, node, config.store);
-    registerHolder(node);
-    onOrders(node, custody, (msg, send, done) => {
-      const record = msg;
-      const order = OrderSchema.safeParse(record.payload);
-      if (!order.success) {
-        done(
-          new OmsError(
-            t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
-            'OMS_BAD_INPUT',
-          ),
-        );
-        return;
-      }
-      checkOrderAddresses(order.data, provider?.client, {
-        require,
-        ...(defaultCountry && isCountryCode(defaultCountry) ? { defaultCountryCode: defaultCountry } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      }).then(
-        (result) => {
-          record.payload = result.order;
-          setEnvelope(record, envelopeOf(record), {
-            address: {
-              status: result.status,
-              shipments: result.shipments,
-              checkedBy: provider ? `local rules and ${provider.label}` : 'local rules',
-              at: new Date().toISOString(),
-            },
-          });
-          counts[result.status]++;
-          const out: Array<NodeMessage | null> = [null, null, null];
-          out[OUTPUT[result.status]] = msg;
-          send(out);
-          status.show(() => ({
-            fill: counts.invalid > 0 ? 'yellow' : 'green',
-            shape: 'dot',
-            text: t('status.counts', counts),
-          }));
-          done();
-        },
-        (failure: Error & { code?: string }) => {
-          // The node's own time ran out: say so, with the order (retryable, like any timeout).
-          const err =
-            failure.name === 'AbortError' || failure.name === 'TimeoutError'
-              ? new OmsError(
-                  t('errors.timeout', { order: order.data.orderRef, seconds: timeoutMs / 1000 }),
-                  'OMS_ADDRESS_TIMEOUT',
-                )
-              : failure;
-          status.now({ fill: 'red', shape: 'ring', text: (err as { code?: string }).code ?? 'error' });
-          done(err);
-        },
+  defineOmsNode<AddressCheckNodeDef>(RED, {
+    type: 'oms-address-check',
+    counters: ['valid', 'corrected', 'invalid'],
+    warnOn: ['invalid'],
+    setup({ node, config, t, ...ctx }) {
+      const provider = config.provider
+        ? (RED.nodes.getNode(config.provider) as AddressProviderNode | null)
+        : null;
+      const timeoutMs = Math.max(1, Number(config.timeout) || 20) * 1000;
+      const named = (config.requireFields ?? '')
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== '');
+      const require = named.filter((f): f is AddressField =>
+        (ADDRESS_FIELDS as readonly string[]).includes(f),
       );
-    });
-  }
-
-  RED.nodes.registerType('oms-address-check', OmsAddressCheck);
+      for (const unknown of named.filter((f) => !require.includes(f as AddressField)))
+        node.warn(t('errors.requireField', { field: unknown, fields: ADDRESS_FIELDS.join(', ') }));
+      if (config.provider && !provider) node.warn(t('errors.noProvider'));
+      const defaultCountry = (config.defaultCountry ?? '').trim().toUpperCase();
+      if (defaultCountry && !isCountryCode(defaultCountry))
+        node.warn(t('errors.defaultCountry', { value: defaultCountry }));
+      ctx.onOrders((msg, send, done) => {
+        const record = msg;
+        const order = OrderSchema.safeParse(record.payload);
+        if (!order.success) {
+          done(
+            new OmsError(
+              t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
+              'OMS_BAD_INPUT',
+            ),
+          );
+          return;
+        }
+        checkOrderAddresses(order.data, provider?.client, {
+          require,
+          ...(defaultCountry && isCountryCode(defaultCountry) ? { defaultCountryCode: defaultCountry } : {}),
+          signal: AbortSignal.timeout(timeoutMs),
+        }).then(
+          (result) => {
+            record.payload = result.order;
+            setEnvelope(record, envelopeOf(record), {
+              address: {
+                status: result.status,
+                shipments: result.shipments,
+                checkedBy: provider ? `local rules and ${provider.label}` : 'local rules',
+                at: new Date().toISOString(),
+              },
+            });
+            const out: Array<NodeMessage | null> = [null, null, null];
+            out[OUTPUT[result.status]] = msg;
+            send(out);
+            ctx.count(result.status);
+            done();
+          },
+          (failure: Error & { code?: string }) => {
+            // The node's own time ran out: say so, with the order (retryable, like any timeout).
+            const err =
+              failure.name === 'AbortError' || failure.name === 'TimeoutError'
+                ? new OmsError(
+                    t('errors.timeout', { order: order.data.orderRef, seconds: timeoutMs / 1000 }),
+                    'OMS_ADDRESS_TIMEOUT',
+                  )
+                : failure;
+            ctx.failed(err);
+            done(err);
+          },
+        );
+      });
+    },
+  });
 };

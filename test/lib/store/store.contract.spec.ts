@@ -487,3 +487,19 @@ forEachStore('dead letters', ({ openStore }) => {
     assert.equal((await store.deadLetters.list({ status: 'all' }, { offset: 0, limit: 10 })).total, 1);
   });
 });
+
+forEachStore('node counters', ({ openStore }) => {
+  it('adds to each node’s counters atomically, seen by every connection, kept across a reopen', async () => {
+    const store = openStore();
+    const other = openStore();
+    assert.deepEqual(await store.counters.read('n1'), {});
+    await Promise.all([
+      store.counters.add('n1', { valid: 2, invalid: 1 }),
+      other.counters.add('n1', { valid: 3, corrected: 0 }),
+      store.counters.add('n2', { valid: 7 }),
+    ]);
+    assert.deepEqual(await other.counters.read('n1'), { valid: 5, invalid: 1 });
+    await store.close();
+    assert.deepEqual(await openStore().counters.read('n2'), { valid: 7 });
+  });
+});
