@@ -54,3 +54,10 @@ export {
 } from './execute';
 export { DurableRetry, type DurableRetryOptions, type RetryMarker } from './durable-retry';
 export { errorInfoOf } from './message-error';
+export {
+  retrySettings,
+  RetrySchedule,
+  SWEEP_MS,
+  type RetrySettings,
+  type RetrySettingsInput,
+} from './retry-schedule';

@@ -44,7 +44,7 @@ export interface OmsNodeContext<C extends OmsNodeConfig> {
   /** The store's counts (read at start) plus this run's. */
   readonly counts: Counts;
   /** How the counts read as a status (default: the catalog's `status.counts`, green; yellow on a warning count). */
-  statusOf: (counts: Counts) => NodeStatus | undefined;
+  statusOf: (counts: Counts) => NodeStatus | undefined | Promise<NodeStatus | undefined>;
   /** Shows the status from the counts (throttled). */
   refresh(): void;
   /** An error status (red ring with its code), at once. */
