@@ -155,7 +155,11 @@ export class DurableRetry {
       await this.failed(current, error, msg);
     } else if (!held) {
       // A failure of a message not held (forgotten after its timeout, or never sent by this
-      // queue): keep it from now on and retry it like any other.
+      // queue): keep it from now on and retry it like any other. Not a late report of a record
+      // whose outcome is settled: what came back is the step's output, not the message as it
+      // arrived (an HTTP request's has the peer's answer as its payload), and sending it again
+      // would give the step a message that lost its fields.
+      if (mine && (await this.settled(mine, ref))) return;
       const added = await add(!mine);
       if (!added) return;
       const attempt = mine?.attempt ?? 1;
@@ -178,6 +182,21 @@ export class DurableRetry {
       if (!(err instanceof CustodyConflict)) throw err;
       await this.o.store.remove(record.id, versionOf(record)); // the next step took the order meanwhile
     }
+  }
+
+  /**
+   * Whether record `mine.id`, gone from the store, left with its outcome settled, so that a report
+   * of one of its attempts is stale. With required acknowledgements a record leaves only that way:
+   * acknowledged, given up (and parked), or superseded by a newer copy of its order (custody's
+   * handoff removes a retry record it replaces, even one in flight). Without, it may have been
+   * forgotten after the timeout, and a failure coming back later starts a retry, unless the order's
+   * custody has moved on from the record meanwhile (a newer copy, the next step, a dead letter).
+   */
+  private async settled(mine: RetryMarker, ref: string | undefined): Promise<boolean> {
+    if (this.o.requireAck) return true;
+    if (!this.o.custody || ref === undefined) return false;
+    const token = await this.o.custody.tokenOf(ref);
+    return token !== undefined && token !== retryToken(mine.id);
   }
 
   /** The custody token msg carries. */

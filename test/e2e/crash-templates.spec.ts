@@ -216,7 +216,10 @@ async function crashRun(
     }
     await peers.close();
     if (ok) rmSync(dir, { recursive: true, force: true });
-    else console.log(`      kept ${dir} (user dir, store) for a look`);
+    else {
+      writeFileSync(path.join(dir, 'node-red.log'), log);
+      console.log(`      kept ${dir} (user dir, store, node-red.log) for a look`);
+    }
   }
 }
 

@@ -4,10 +4,9 @@
 // and this checkout linked in as the installed pack (scripts/link-pack.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './paths';
-import { waitFor } from './started-runtime';
 import { currentTemplate, templateCredentials } from './templates';
 
 const CREDENTIAL_SECRET = 'oms-template-process';
@@ -74,13 +73,67 @@ export function launchNodeRed(
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = waitFor(
-    'Node-RED to start its flows',
-    async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error('Node-RED exited');
-      return output.includes('Started flows') ? true : undefined;
-    },
-    60000,
-  ).then(() => undefined);
+  const ready = flowsStarted(child, () => output);
   return { child, exited, ready };
+}
+
+/** How long a starting Node-RED may go without a sign of progress: no output and no CPU time. */
+const STALL_MS = 60_000;
+const STARTED = 'Started flows';
+
+/** User plus system CPU time of a process, in clock ticks (Linux /proc); undefined elsewhere. */
+function cpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once Node-RED says it started its flows. Fails at once when the process exits first
+ * (a port taken, a crash at start), and when it stops making progress: neither its output nor its
+ * CPU time has moved for STALL_MS. A slow start on a loaded machine keeps going; a hang does not.
+ */
+function flowsStarted(child: ChildProcess, output: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const tail = (): string => output().split('\n').slice(-40).join('\n');
+    let seen = { output: -1, cpu: cpuTicks(child.pid) };
+    let progressAt = Date.now();
+    const finish = (err?: Error): void => {
+      clearInterval(timer);
+      child.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    // 'close', not 'exit': by then everything it printed has been read (its last words say why).
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (output().includes(STARTED)) return finish();
+      finish(
+        new Error(
+          `Node-RED exited (${signal ?? `code ${String(code)}`}) before it started its flows; it said:\n${tail()}`,
+        ),
+      );
+    };
+    const timer = setInterval(() => {
+      const now = { output: output().length, cpu: cpuTicks(child.pid) };
+      if (output().includes(STARTED)) return finish();
+      if (now.output !== seen.output || now.cpu !== seen.cpu) {
+        seen = now;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt > STALL_MS) {
+        finish(
+          new Error(
+            `Node-RED made no progress for ${STALL_MS / 1000} s while starting its flows ` +
+              `(no output, no CPU time; pid ${String(child.pid)}); it said:\n${tail()}`,
+          ),
+        );
+      }
+    }, 250);
+    child.once('close', onClose);
+  });
 }

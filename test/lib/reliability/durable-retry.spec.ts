@@ -185,6 +185,100 @@ describe('DurableRetry (the oms-retry queue)', () => {
     assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
   });
 
+  describe('a late report of a record that is gone', () => {
+    /** Custody as the node kit takes it: each new copy of an order is handed to the queue. */
+    const custody = (): NonNullable<DurableRetryOptions['custody']> => ({
+      take: (msg) => {
+        const orderRef = (msg.oms as { orderRef?: string } | undefined)?.orderRef;
+        return orderRef === undefined
+          ? undefined
+          : {
+              handoff: {
+                orderRef,
+                holder: 'q',
+                kind: 'retry',
+                token: 'set-by-the-store',
+                owner: 'runtime-1',
+                at: clock,
+                leaseUntil: clock + 30_000,
+              },
+            };
+      },
+      acknowledged: (record) =>
+        record.orderRef === undefined ? undefined : { release: { orderRef: record.orderRef, holder: 'q' } },
+      givenUp: () => undefined,
+      tokenOf: (orderRef) => store.custody.tokenOf(orderRef),
+    });
+    /** What an HTTP request node hands back on a 503: the peer's answer is the payload now. */
+    const answered = (msg: Msg): Msg => ({
+      ...msg,
+      payload: { code: 'UNAVAILABLE', message: 'Injected fault' },
+      statusCode: 503,
+      headers: { 'content-type': 'application/json' },
+    });
+
+    it('is not sent again when a newer copy of the order replaced the record in flight', async () => {
+      const queue = make({ custody: custody() });
+      const order = { payload: { orderRef: 'N' }, oms: { orderRef: 'N' } };
+      await queue.receive(structuredClone(order));
+      const first = sent[0];
+      // The order comes in again (its sender did not hear the first answer): the newer copy
+      // takes custody, and the store drops the record whose attempt 1 is still on its way.
+      await queue.receive(structuredClone(order));
+      assert.equal(sent.length, 2);
+      assert.equal(await store.retries.get(marker(first).id), undefined, 'replaced');
+      // Attempt 1 of the replaced record fails late: nothing is kept or sent for it.
+      await queue.receive(answered(first));
+      clock += 60_000;
+      await queue.pump();
+      assert.equal(sent.length, 2, 'only the two copies as they arrived were sent');
+      for (const msg of sent) assert.deepEqual(msg.payload, { orderRef: 'N' });
+      const counts = await queue.counts();
+      assert.equal(counts.inflight + counts.waiting, 1, 'only the newer copy is kept');
+    });
+
+    it('is not sent again after its record was acknowledged (a second report of one attempt)', async () => {
+      const queue = make();
+      await queue.receive({ payload: { orderRef: 'D' }, oms: { orderRef: 'D' } });
+      const attempt1 = sent[0];
+      await queue.receive(failure(attempt1, 503));
+      clock += 1000;
+      await queue.pump();
+      await queue.receive({ ...sent[1], statusCode: 201 }); // attempt 2 accepted: record gone
+      // The HTTP request node reports a network error twice (Catch, then Complete): the second
+      // report of attempt 1 comes after the whole retry.
+      await queue.receive({
+        ...attempt1,
+        payload: 'RequestError: socket hang up : http://peer/orders',
+        statusCode: 'ECONNRESET',
+      });
+      clock += 60_000;
+      await queue.pump();
+      assert.equal(sent.length, 2);
+      assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+    });
+
+    it('without required acknowledgements, a failure after the record was forgotten still starts a retry', async () => {
+      const queue = make({ requireAck: false, custody: custody() });
+      await queue.receive({ payload: { orderRef: 'F' }, oms: { orderRef: 'F' } });
+      clock += 30_000;
+      await queue.pump(); // forgotten: taken as delivered
+      assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+      await queue.receive(failure(sent[0], 503));
+      assert.equal((await queue.counts()).waiting, 1);
+    });
+
+    it('without required acknowledgements, a failure of a record superseded by a newer copy is dropped', async () => {
+      const queue = make({ requireAck: false, custody: custody() });
+      const order = { payload: { orderRef: 'S' }, oms: { orderRef: 'S' } };
+      await queue.receive(structuredClone(order));
+      await queue.receive(structuredClone(order));
+      await queue.receive(answered(sent[0]));
+      const counts = await queue.counts();
+      assert.deepEqual([counts.inflight, counts.waiting], [1, 0], 'only the newer copy, in flight');
+    });
+  });
+
   describe('two runtimes on one store', () => {
     /** Both runtimes beat (they are alive) unless told otherwise. */
     const beat = async (...owners: string[]): Promise<void> => {
