@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI): void {
     setup({ node: base, t, custody, ...ctx }) {
       const node = base as typeof base & ReplayTarget;
       // The count is the store's: parked letters of this node, whoever parked or replayed them.
-      ctx.statusOf = async () => {
+      ctx.statusFrom(async () => {
         const store = ctx.storeNode()?.store;
         if (!store) return { fill: 'red', shape: 'ring', text: t('status.noStore') };
         const parked = (await store.deadLetters.list({ nodeId: node.id }, { offset: 0, limit: 1 })).total;
@@ -33,7 +33,7 @@ export = function register(RED: NodeAPI): void {
           shape: 'dot',
           text: t('status.parked', { count: parked }),
         };
-      };
+      });
 
       async function park(record: OmsMessage): Promise<void> {
         const { letter, oms, readable } = letterFor(record, node.id, Date.now(), t('errors.noError'));

@@ -25,11 +25,11 @@ export = function register(RED: NodeAPI): void {
       const limit = Math.max(1, Number(config.concurrency) || 16);
       let running = 0;
       const waiting: Array<() => void> = [];
-      ctx.statusOf = (counts) => ({
+      ctx.statusFrom((counts) => ({
         fill: (counts.failed ?? 0) + (counts.refused ?? 0) > 0 ? 'yellow' : 'green',
         shape: running > 0 ? 'ring' : 'dot',
         text: t('status.counts', { ...counts, running }),
-      });
+      }));
 
       /** At most `limit` calls to Fluent at once; the others wait their turn in arrival order. */
       async function slot<T>(work: () => Promise<T>): Promise<T> {

@@ -45,14 +45,14 @@ export = function register(RED: NodeAPI): void {
       else if (!ctx.storeNode()) ctx.status.now({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
       // Held orders are the store's (held before a restart, or by another runtime, included).
-      ctx.statusOf = async (counts) => {
+      ctx.statusFrom(async (counts) => {
         const held = await withStore((store) => check.countHeld(store.holds, node.id)).catch(() => 0);
         return {
           fill: held > 0 ? 'yellow' : 'green',
           shape: 'dot',
           text: t('status.counts', { ...counts, held }),
         };
-      };
+      });
       if (!configError) ctx.refresh();
 
       async function screen(msg: Record<string, unknown>): Promise<FraudDecision> {

@@ -34,11 +34,11 @@ export = function register(RED: NodeAPI): void {
         node.warn(t(by === 'state' ? 'errors.unknownState' : 'errors.unknownEvent', { value: fixed }));
       }
       let lastState = '';
-      ctx.statusOf = (counts) => ({
+      ctx.statusFrom((counts) => ({
         fill: (counts.refused ?? 0) > 0 ? 'yellow' : 'green',
         shape: 'dot',
         text: t('status.counts', { ...counts, state: lastState }),
-      });
+      }));
       if (!ctx.storeNode()?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
       /** The move, its audit entry and the order's custody step, in one transaction. */

@@ -75,7 +75,7 @@ export = function register(RED: NodeAPI): void {
         failed: (err) => node.error(err.message),
       });
       // The counts come from the store, read only when the status is about to be sent.
-      ctx.statusOf = async () => {
+      ctx.statusFrom(async () => {
         if (schedule.isClosing) return undefined;
         const { inflight, waiting } = await queue.counts();
         const exhausted = queue.exhausted;
@@ -84,7 +84,7 @@ export = function register(RED: NodeAPI): void {
           shape: waiting + inflight > 0 ? 'ring' : 'dot',
           text: t('status.counts', { waiting, inflight, exhausted }),
         };
-      };
+      });
       // A checkpoint of this queue comes back as a new message (the step is run again).
       registerHolder(node, (_port, msg) => {
         schedule.receive(msg).catch((err: Error) => node.error(err.message));

@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'blue', shape: 'ring', text: t('status.importing', { count }) });
       /** The status of the last input (its counts); the store keeps the totals. */
       let last: NodeStatus | undefined;
-      ctx.statusOf = () => last;
+      ctx.statusFrom(() => last);
 
       /**
        * Orders on output 1 are settled by the durable step they go to when every node wired there
@@ -121,6 +121,7 @@ export = function register(RED: NodeAPI): void {
         ctx.count('accepted', counts.accepted);
         ctx.count('rejected', counts.rejected);
         ctx.count('alreadyImported', counts.alreadyImported);
+        ctx.status.now(last); // at once: the file is done
         if (result.error) throw new OmsError(result.error.message, result.error.code);
       }
 

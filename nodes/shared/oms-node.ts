@@ -44,7 +44,7 @@ export interface OmsNodeContext<C extends OmsNodeConfig> {
   /** The store's counts (read at start) plus this run's. */
   readonly counts: Counts;
   /** How the counts read as a status (default: the catalog's `status.counts`, green; yellow on a warning count). */
-  statusOf: (counts: Counts) => NodeStatus | undefined | Promise<NodeStatus | undefined>;
+  statusFrom(make: (counts: Counts) => NodeStatus | undefined | Promise<NodeStatus | undefined>): void;
   /** Shows the status from the counts (throttled). */
   refresh(): void;
   /** An error status (red ring with its code), at once. */
@@ -84,22 +84,26 @@ export function defineOmsNode<C extends OmsNodeConfig>(RED: NodeAPI, def: OmsNod
     let pending: Counts = {};
     let closing = false;
 
+    // Held for the node's life, so that the counts of its last second reach the store on close.
+    const held = storeNode()?.lease();
     const flush = async (): Promise<void> => {
-      if (Object.keys(pending).length === 0) return;
-      const lease = storeNode()?.lease();
-      if (!lease) return;
+      if (!held || Object.keys(pending).length === 0) return;
       const deltas = pending;
       pending = {};
       try {
-        await lease.store.counters.add(node.id, deltas);
+        await held.store.counters.add(node.id, deltas);
       } catch {
         for (const [k, v] of Object.entries(deltas)) pending[k] = (pending[k] ?? 0) + v; // next time
-      } finally {
-        lease.release();
       }
     };
     const flusher = setInterval(() => void flush(), FLUSH_MS);
     flusher.unref();
+
+    type MakeStatus = (now: Counts) => NodeStatus | undefined | Promise<NodeStatus | undefined>;
+    let statusOf: MakeStatus = (now) => {
+      const warn = (def.warnOn ?? []).some((name) => (now[name] ?? 0) > 0);
+      return { fill: warn ? 'yellow' : 'green', shape: 'dot', text: t('status.counts', now) };
+    };
 
     const ctx: OmsNodeContext<C> = {
       RED,
@@ -123,12 +127,11 @@ export function defineOmsNode<C extends OmsNodeConfig>(RED: NodeAPI, def: OmsNod
         ctx.refresh();
       },
       counts,
-      statusOf: (now) => {
-        const warn = (def.warnOn ?? []).some((name) => (now[name] ?? 0) > 0);
-        return { fill: warn ? 'yellow' : 'green', shape: 'dot', text: t('status.counts', now) };
+      statusFrom(make) {
+        statusOf = make;
       },
       refresh() {
-        if (!closing) status.show(() => ctx.statusOf(counts));
+        if (!closing) status.show(() => statusOf(counts));
       },
       failed(err) {
         const code = (err as Error & { code?: unknown }).code;
@@ -144,9 +147,8 @@ export function defineOmsNode<C extends OmsNodeConfig>(RED: NodeAPI, def: OmsNod
     };
 
     // The counts start from what the store knows (another runtime's or the last run's included).
-    const store = storeNode()?.store;
-    if (store) {
-      store.counters.read(node.id).then(
+    if (held) {
+      held.store.counters.read(node.id).then(
         (stored) => {
           for (const [k, v] of Object.entries(stored)) counts[k] = (counts[k] ?? 0) + v;
           if (Object.keys(stored).length > 0) ctx.refresh();
@@ -164,6 +166,7 @@ export function defineOmsNode<C extends OmsNodeConfig>(RED: NodeAPI, def: OmsNod
         .then(() => flush())
         .catch(() => undefined)
         .finally(() => {
+          held?.release();
           status.stop();
           done();
         });

@@ -197,6 +197,56 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
     );
   });
 
+  it('keeps its counts in the store: a restart starts from them, and adds to them', async () => {
+    const flow = importFlow(
+      dir,
+      ['valid'],
+      [lifecycle('any', 'event', '', 'valid'), { id: 'refused', z: 't1', type: 'helper' }],
+    );
+    await helper.load([...omsNodes(), ...coreNodes()], flow);
+    let moved = collect('valid', 2);
+    let refused = collect('refused', 1);
+    const node = () => helper.getNode('any');
+    node().receive({ oms: { orderRef: 'K1', transition: 'create' } });
+    node().receive({ oms: { orderRef: 'K2', transition: 'create' } });
+    node().receive({ oms: { orderRef: 'K1', transition: 'ship' } });
+    await Promise.all([moved, refused]);
+    await helper.unload(); // closing flushes what the last second counted
+    const store = openSqliteStore({ file: dir.storeFile });
+    assert.deepEqual(await store.counters.read('any'), { moved: 2, refused: 1 });
+    await store.close();
+
+    await helper.load([...omsNodes(), ...coreNodes()], flow);
+    moved = collect('valid', 1);
+    node().receive({ oms: { orderRef: 'K3', transition: 'create' } });
+    await moved;
+    await helper.unload();
+    const after = openSqliteStore({ file: dir.storeFile });
+    assert.deepEqual(await after.counters.read('any'), { moved: 3, refused: 1 });
+    await after.close();
+  });
+
+  it('refuses a msg.oms it cannot read through Catch with OMS_BAD_ENVELOPE, naming order and field', async () => {
+    await helper.load(
+      [...omsNodes(), ...coreNodes()],
+      [
+        { id: 't1', type: 'tab' },
+        storeConfig(dir.storeFile),
+        lifecycle('lc', 'event', 'create', 'moved'),
+        { id: 'moved', z: 't1', type: 'helper' },
+        { id: 'refused', z: 't1', type: 'helper' },
+        { id: 'lc-failed', z: 't1', type: 'catch', scope: ['lc'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 't1', type: 'helper' },
+      ],
+    );
+    const caught = collect('caught', 1);
+    helper.getNode('lc').receive({ oms: { orderRef: 'B1', correlationId: 42 } });
+    const [msg] = await caught;
+    const error = msg.error as { code: string; message: string };
+    assert.equal(error.code, 'OMS_BAD_ENVELOPE');
+    assert.match(error.message, /order B1: msg\.oms\.correlationId: .*string/);
+  });
+
   it('reports a message without msg.oms.orderRef through Catch with OMS_NO_ORDER_REF', async () => {
     await helper.load(
       [...omsNodes(), ...coreNodes()],
