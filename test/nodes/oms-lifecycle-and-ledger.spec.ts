@@ -205,7 +205,7 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
     );
     await helper.load([...omsNodes(), ...coreNodes()], flow);
     let moved = collect('valid', 2);
-    let refused = collect('refused', 1);
+    const refused = collect('refused', 1);
     const node = () => helper.getNode('any');
     node().receive({ oms: { orderRef: 'K1', transition: 'create' } });
     node().receive({ oms: { orderRef: 'K2', transition: 'create' } });
