@@ -14,6 +14,7 @@ import { writeSampleExport } from '../lib/sfcc/export-file';
 import { generateOrder } from '../lib/sfcc/generate';
 import { openSqliteStore, type VelocityEvent } from '../lib/store';
 import { startFluentSandbox } from '../sandbox/fluent/server';
+import type { FloorTarget } from './lifecycle.bench';
 
 const ORDERS = Number(process.env.BENCH_FRAUD_ORDERS ?? 5000);
 const EVENTS = Number(process.env.BENCH_FRAUD_EVENTS ?? 100_000);
@@ -234,10 +235,9 @@ async function allocateFloor(): Promise<number> {
       env: {
         ...process.env,
         OMS_BENCH_FLUENT: JSON.stringify({
-          url: fluent.url,
-          retailerId: String(fluent.retailerId),
+          fluent: { url: fluent.url, retailerId: String(fluent.retailerId), ...credentials },
           file: exportFile,
-        }),
+        } satisfies FloorTarget),
       },
     });
     const r = JSON.parse(stdout) as { ms: number; orders: number };
