@@ -104,7 +104,10 @@ export function pathBelow(req: WebhookRequest, root: string): string | undefined
   return path.startsWith(root) ? path.slice(root.length) : undefined;
 }
 
-/** A node holding orders under the provider's references (an oms-fraud-check node). */
+/**
+ * A node holding orders under the provider's references (an oms-fraud-check node): decides the
+ * order it holds under `providerRef`; false when it holds none (another node's, decided, unknown).
+ */
 export interface ProviderRefHolder {
   decideByProviderRef(
     providerRef: string,

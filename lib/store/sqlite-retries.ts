@@ -45,6 +45,15 @@ function toRetry(row: Row): RetryRecord {
 /** Matches the record in the expected version. */
 const VERSION = 'id = ? AND state = ? AND attempt = ?';
 
+/** A failure's columns: the due time, the first and last failure, the error. */
+const FAILURE = 'due_at = ?, first_failure = coalesce(first_failure, ?), last_failure = ?, last_error = ?';
+const failureParams = (f: { at: number; dueAt: number; error: ErrorInfo }): unknown[] => [
+  f.dueAt,
+  f.at,
+  f.at,
+  JSON.stringify(f.error),
+];
+
 export class SqliteRetries implements RetryQueue {
   constructor(
     private readonly db: SqlDatabase,
@@ -111,17 +120,11 @@ export class SqliteRetries implements RetryQueue {
     expect: RetryVersion,
     sent: { attempt: number; dueAt: number; owner: string },
   ): Promise<boolean> {
-    return this.write(
-      () =>
-        Number(
-          this.db
-            .prepare(
-              `UPDATE retries SET state = 'inflight', attempt = ?, due_at = ?, owner = ?, lease_until = NULL
-               WHERE ${VERSION}`,
-            )
-            .run(sent.attempt, sent.dueAt, sent.owner, id, expect.state, expect.attempt).changes,
-        ) > 0,
-    );
+    return this.versioned(id, expect, `state = 'inflight', attempt = ?, due_at = ?, owner = ?`, [
+      sent.attempt,
+      sent.dueAt,
+      sent.owner,
+    ]);
   }
 
   scheduleRetry(
@@ -129,25 +132,7 @@ export class SqliteRetries implements RetryQueue {
     expect: RetryVersion,
     failure: { at: number; dueAt: number; error: ErrorInfo },
   ): Promise<boolean> {
-    return this.write(
-      () =>
-        Number(
-          this.db
-            .prepare(
-              `UPDATE retries SET state = 'waiting', due_at = ?, first_failure = coalesce(first_failure, ?),
-               last_failure = ?, last_error = ?, lease_until = NULL WHERE ${VERSION}`,
-            )
-            .run(
-              failure.dueAt,
-              failure.at,
-              failure.at,
-              JSON.stringify(failure.error),
-              id,
-              expect.state,
-              expect.attempt,
-            ).changes,
-        ) > 0,
-    );
+    return this.versioned(id, expect, `state = 'waiting', ${FAILURE}`, failureParams(failure));
   }
 
   markExhausted(
@@ -160,24 +145,20 @@ export class SqliteRetries implements RetryQueue {
       error: ErrorInfo & { gaveUp: string; explanation: string };
     },
   ): Promise<boolean> {
+    return this.versioned(id, expect, `state = 'exhausted', ${FAILURE}, owner = ?`, [
+      ...failureParams(failure),
+      failure.owner,
+    ]);
+  }
+
+  /** `UPDATE … SET <set>` on the record in the expected version; releases any claim. */
+  private versioned(id: number, expect: RetryVersion, set: string, params: unknown[]): Promise<boolean> {
     return this.write(
       () =>
         Number(
           this.db
-            .prepare(
-              `UPDATE retries SET state = 'exhausted', due_at = ?, first_failure = coalesce(first_failure, ?),
-               last_failure = ?, last_error = ?, owner = ?, lease_until = NULL WHERE ${VERSION}`,
-            )
-            .run(
-              failure.dueAt,
-              failure.at,
-              failure.at,
-              JSON.stringify(failure.error),
-              failure.owner,
-              id,
-              expect.state,
-              expect.attempt,
-            ).changes,
+            .prepare(`UPDATE retries SET ${set}, lease_until = NULL WHERE ${VERSION}`)
+            .run(...params, id, expect.state, expect.attempt).changes,
         ) > 0,
     );
   }

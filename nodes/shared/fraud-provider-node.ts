@@ -1,19 +1,9 @@
 import type { Node } from 'node-red';
 import type { FraudProviderClient } from '../../lib/fraud/provider';
+import type { ProviderRefHolder } from '../../lib/fraud/webhook';
 
-/** An oms-fraud-check node, as its provider's webhook sees it. */
-export interface HoldOwner {
-  /**
-   * Decides the order this node holds under the provider's reference; false when it holds none
-   * (another node's, already decided, or unknown).
-   */
-  decideByProviderRef(
-    providerRef: string,
-    decision: 'accepted' | 'rejected',
-    by: string,
-    reason: string,
-  ): Promise<boolean>;
-}
+/** An oms-fraud-check node, as its provider's webhook sees it (decides what it holds by reference). */
+export type HoldOwner = ProviderRefHolder;
 
 /** A deployed oms-fraud-provider config node, as the nodes that use it see it. */
 export interface FraudProviderNode extends Node {
