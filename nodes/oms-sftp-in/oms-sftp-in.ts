@@ -4,12 +4,13 @@
 // report). One file at a time, oldest first. Outputs: 1 file to import, 2 what became of it.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import { SftpInbox } from '../../lib/transport/sftp-inbox';
 import { pollerSettings, SftpPoller, type PollerSettings } from '../../lib/transport/sftp-poller';
+import { defineOmsNode, type OmsNodeConfig } from '../shared/oms-node';
 import type { SftpServerNode } from '../shared/sftp-server-node';
 
-interface SftpInNodeDef extends NodeDef {
+interface SftpInNodeDef extends OmsNodeConfig {
   server: string;
   dir: string;
   pattern: string;
@@ -22,77 +23,70 @@ interface SftpInNodeDef extends NodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  const t = (key: string, params?: Record<string, string | number>): string =>
-    RED._(`oms-sftp-in.${key}`, params);
-
-  function OmsSftpIn(this: Node, config: SftpInNodeDef): void {
-    RED.nodes.createNode(this, config);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- closures below outlive `this`
-    const node = this;
-    const server = RED.nodes.getNode(config.server) as SftpServerNode | null;
-    if (!server) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
-      return;
-    }
-    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const localDir = path.join(userDir, 'oms-sftp', node.id);
-    let settings: PollerSettings;
-    try {
-      settings = pollerSettings(config, localDir);
-    } catch (err) {
-      node.error((err as Error).message);
-      node.status({ fill: 'red', shape: 'ring', text: t('status.badPattern') });
-      return;
-    }
-    mkdirSync(localDir, { recursive: true });
-    const { intervalMs, completionTimeoutMs } = settings;
-    const inbox = new SftpInbox(server.connection, settings.inbox);
-    const poller = new SftpPoller(
-      node.id,
-      inbox,
-      { localDir, intervalMs, completionTimeoutMs },
-      {
-        start(claim, sftp) {
-          node.status({ fill: 'blue', shape: 'dot', text: t('status.importing', { file: claim.name }) });
-          node.send([
-            { _msgid: RED.util.generateId(), topic: claim.name, filename: claim.localFile, sftp },
-            null,
-          ]);
+  defineOmsNode<SftpInNodeDef>(RED, {
+    type: 'oms-sftp-in',
+    resume: false, // it holds files, not orders: a claimed file is recovered by the poller
+    setup({ node, config, t, ...ctx }) {
+      const server = RED.nodes.getNode(config.server) as SftpServerNode | null;
+      if (!server) {
+        node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
+        return;
+      }
+      const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+      const localDir = path.join(userDir, 'oms-sftp', node.id);
+      let settings: PollerSettings;
+      try {
+        settings = pollerSettings(config, localDir);
+      } catch (err) {
+        node.error((err as Error).message);
+        node.status({ fill: 'red', shape: 'ring', text: t('status.badPattern') });
+        return;
+      }
+      mkdirSync(localDir, { recursive: true });
+      const { intervalMs, completionTimeoutMs } = settings;
+      const inbox = new SftpInbox(server.connection, settings.inbox);
+      const poller = new SftpPoller(
+        node.id,
+        inbox,
+        { localDir, intervalMs, completionTimeoutMs },
+        {
+          start(claim, sftp) {
+            node.status({ fill: 'blue', shape: 'dot', text: t('status.importing', { file: claim.name }) });
+            node.send([
+              { _msgid: RED.util.generateId(), topic: claim.name, filename: claim.localFile, sftp },
+              null,
+            ]);
+          },
+          finished(claim, finished, sftp) {
+            const payload = { file: claim.name, ...finished };
+            node.send([null, { _msgid: RED.util.generateId(), topic: claim.name, payload, sftp }]);
+          },
+          idle(counts) {
+            const fill = counts.failed > 0 ? 'yellow' : 'green';
+            ctx.status.now({ fill, shape: 'dot', text: t('status.counts', counts) });
+          },
+          noCompletion(claim, minutes) {
+            node.warn(t('log.noCompletion', { file: claim.name, minutes }));
+          },
+          pollFailed(code, message) {
+            ctx.status.now({ fill: 'red', shape: 'ring', text: code });
+            node.error(t('errors.poll', { server: server.label ?? '', message }));
+          },
+          finishFailed(claim, message) {
+            node.error(t('errors.finish', { file: claim.name, message }));
+          },
         },
-        finished(claim, finished, sftp) {
-          const payload = { file: claim.name, ...finished };
-          node.send([null, { _msgid: RED.util.generateId(), topic: claim.name, payload, sftp }]);
-        },
-        idle(counts) {
-          const fill = counts.failed > 0 ? 'yellow' : 'green';
-          node.status({ fill, shape: 'dot', text: t('status.counts', counts) });
-        },
-        noCompletion(claim, minutes) {
-          node.warn(t('log.noCompletion', { file: claim.name, minutes }));
-        },
-        pollFailed(code, message) {
-          node.status({ fill: 'red', shape: 'ring', text: code });
-          node.error(t('errors.poll', { server: server.label ?? '', message }));
-        },
-        finishFailed(claim, message) {
-          node.error(t('errors.finish', { file: claim.name, message }));
-        },
-      },
-    );
-
-    node.on('input', (msg, _send, finish) => {
-      poller.input(msg).then(
-        () => finish(),
-        (err: Error) => finish(err),
       );
-    });
-    poller.start();
 
-    node.on('close', (_removed: boolean, closed: () => void) => {
-      poller.close();
-      closed();
-    });
-  }
+      node.on('input', (msg, _send, finish) => {
+        poller.input(msg).then(
+          () => finish(),
+          (err: Error) => finish(err),
+        );
+      });
+      poller.start();
 
-  RED.nodes.registerType('oms-sftp-in', OmsSftpIn);
+      ctx.onClose(() => poller.close());
+    },
+  });
 };
