@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import { DurableRetry, RetrySchedule, retrySettings, type RetrySettingsInput } from '../../lib/reliability';
-import { decodeMessage } from '../../lib/store';
 import { omsMessage, registerHolder, settleOrder, wiredOnlyToStoring } from '../shared/custody';
 import { defineOmsNode, type OmsNodeConfig } from '../shared/oms-node';
 import { beating, DEAD_AFTER_MS } from '../shared/resumer';
@@ -58,7 +57,7 @@ export = function register(RED: NodeAPI): void {
             record.orderRef === undefined
               ? undefined
               : hand.leads(0)
-                ? hand.keep(decodeMessage(record.message), 0, token)
+                ? hand.keep(record.message, record.orderRef, 0, token)
                 : { release: { orderRef: record.orderRef, expect: token, holder: node.id } },
           givenUp: (msg) => hand.step(msg, 1),
           tokenOf: (orderRef) => store.custody.tokenOf(orderRef),

@@ -234,14 +234,13 @@ export class CustodyHand {
   }
 
   /**
-   * The order stays with this node under the same `token`, now as a checkpoint of `msg` on
-   * `port` (an oms-retry whose step completed without an OMS node taking the order yet).
+   * The order stays with this node under the same `token`, now as a checkpoint of `message` (an
+   * encoded message, stored as it is: the resumer stamps the row's token on it) on `port` — an
+   * oms-retry whose step completed without an OMS node taking the order yet.
    */
-  keep(msg: Msg, port: number, token: string): CustodyStep | undefined {
-    const orderRef = orderRefOf(msg);
+  keep(message: string, orderRef: string, port: number, token: string): CustodyStep | undefined {
     const ctx = this.context();
-    if (!orderRef || !ctx) return undefined;
-    stamp(msg, this.node.id, token);
+    if (!ctx) return undefined;
     const now = Date.now();
     return {
       handoff: {
@@ -249,7 +248,7 @@ export class CustodyHand {
         holder: this.node.id,
         kind: 'checkpoint',
         port,
-        message: encodeMessage(msg),
+        message,
         token,
         expect: token,
         owner: ctx.owner,

@@ -75,8 +75,11 @@ export class Resumer {
         if (!resume) continue;
         const msg = decodeMessage(row.message ?? '{}');
         msg._msgid = this.o.newMessageId();
-        // The checkpoint was read when it was written; resent as it left.
-        setEnvelope(msg, envelopeOf(msg), { resumed: { count: row.resumes, at: new Date().toISOString() } });
+        // Resent as it left, carrying the row's token (a kept retry message is stored without it).
+        setEnvelope(msg, envelopeOf(msg), {
+          custody: { token: row.token, holder: row.holder },
+          resumed: { count: row.resumes, at: new Date().toISOString() },
+        });
         resume(row.port ?? 0, msg);
         count++;
         this.resumed++;
