@@ -73,13 +73,23 @@ export class Resumer {
         }
         // A holder not deployed right now (a partial deploy) is asked again after the lease.
         if (!resume) continue;
-        const msg = decodeMessage(row.message ?? '{}');
+        let msg: Record<string, unknown>;
+        try {
+          msg = decodeMessage(row.message ?? '{}');
+          // Resent as it left, carrying the row's token (a kept retry message is stored without it).
+          setEnvelope(msg, envelopeOf(msg), {
+            custody: { token: row.token, holder: row.holder },
+            resumed: { count: row.resumes, at: new Date().toISOString() },
+          });
+        } catch (err) {
+          // Not one to resend: the operator sees it stalled with the reason; the others go on.
+          const reason = `its checkpoint from node ${row.holder} cannot be read: ${(err as Error).message}`;
+          if (await store.custody.markStalled(row.orderRef, row.token, Date.now(), reason)) {
+            this.o.warn(`order ${row.orderRef} stalled: ${reason}`);
+          }
+          continue;
+        }
         msg._msgid = this.o.newMessageId();
-        // Resent as it left, carrying the row's token (a kept retry message is stored without it).
-        setEnvelope(msg, envelopeOf(msg), {
-          custody: { token: row.token, holder: row.holder },
-          resumed: { count: row.resumes, at: new Date().toISOString() },
-        });
         resume(row.port ?? 0, msg);
         count++;
         this.resumed++;

@@ -109,4 +109,48 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
       await store.close();
     }
   });
+
+  it('reports a checkpoint it cannot read as stalled with the reason, and resumes the others', async () => {
+    await helper.load([...omsNodes(), ...coreNodes()], lossyFlow(dir, 1));
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    // A checkpoint whose msg.oms no step can read (written by a runtime that has stopped).
+    const other = openSqliteStore({ file: dir.storeFile });
+    try {
+      const result = await other.custody.handOff({
+        orderRef: 'X1',
+        holder: 'life-create',
+        kind: 'checkpoint',
+        port: 0,
+        message: JSON.stringify({ payload: {}, oms: { orderRef: 'X1', state: 7 } }),
+        token: 'bad-1',
+        owner: 'a-runtime-that-stopped',
+        at: 0,
+        leaseUntil: 0,
+      });
+      assert.deepEqual(result, { ok: true });
+    } finally {
+      await other.close();
+    }
+    helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'G1', correlationId: 'c3' } });
+    const stalled = await until(
+      'the unreadable checkpoint to be reported stalled',
+      async () => {
+        const res = await helper.request().get('/oms/custody?stalled=true').expect(200);
+        const items = (res.body as { items: Array<{ orderRef: string; stalledReason?: string }> }).items;
+        return items.length > 0 ? items : undefined;
+      },
+      15000,
+    );
+    assert.deepEqual(
+      stalled.map((r) => r.orderRef),
+      ['X1'],
+    );
+    assert.match(
+      stalled[0].stalledReason ?? '',
+      /checkpoint from node life-create cannot be read: .*msg\.oms\.state/,
+    );
+    await until('the readable order to be resumed', () => arrived.length === 1, 15000);
+    assert.equal(arrived[0].oms?.orderRef, 'G1');
+  });
 });
