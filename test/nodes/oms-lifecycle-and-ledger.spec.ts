@@ -127,6 +127,16 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
     value,
     wires: [[next], ['refused']],
   });
+  /** One lifecycle node 'lc' (create) whose errors a Catch node sends to 'caught'. */
+  const caughtFlow = (dir: TestDir): FlowNode[] => [
+    { id: 't1', type: 'tab' },
+    storeConfig(dir.storeFile),
+    lifecycle('lc', 'event', 'create', 'moved'),
+    { id: 'moved', z: 't1', type: 'helper' },
+    { id: 'refused', z: 't1', type: 'helper' },
+    { id: 'lc-failed', z: 't1', type: 'catch', scope: ['lc'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 't1', type: 'helper' },
+  ];
 
   it('moves an imported order Created → Validated, refuses an illegal move, and keeps the audit trail', async () => {
     const file = exportFile(dir.dir, 'orders.xml', [21]);
@@ -227,18 +237,7 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('refuses a msg.oms it cannot read through Catch with OMS_BAD_ENVELOPE, naming order and field', async () => {
-    await helper.load(
-      [...omsNodes(), ...coreNodes()],
-      [
-        { id: 't1', type: 'tab' },
-        storeConfig(dir.storeFile),
-        lifecycle('lc', 'event', 'create', 'moved'),
-        { id: 'moved', z: 't1', type: 'helper' },
-        { id: 'refused', z: 't1', type: 'helper' },
-        { id: 'lc-failed', z: 't1', type: 'catch', scope: ['lc'], uncaught: false, wires: [['caught']] },
-        { id: 'caught', z: 't1', type: 'helper' },
-      ],
-    );
+    await helper.load([...omsNodes(), ...coreNodes()], caughtFlow(dir));
     const caught = collect('caught', 1);
     helper.getNode('lc').receive({ oms: { orderRef: 'B1', correlationId: 42 } });
     const [msg] = await caught;
@@ -248,18 +247,7 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
   });
 
   it('reports a message without msg.oms.orderRef through Catch with OMS_NO_ORDER_REF', async () => {
-    await helper.load(
-      [...omsNodes(), ...coreNodes()],
-      [
-        { id: 't1', type: 'tab' },
-        storeConfig(dir.storeFile),
-        lifecycle('lc', 'event', 'create', 'moved'),
-        { id: 'moved', z: 't1', type: 'helper' },
-        { id: 'refused', z: 't1', type: 'helper' },
-        { id: 'lc-failed', z: 't1', type: 'catch', scope: ['lc'], uncaught: false, wires: [['caught']] },
-        { id: 'caught', z: 't1', type: 'helper' },
-      ],
-    );
+    await helper.load([...omsNodes(), ...coreNodes()], caughtFlow(dir));
     const caught = collect('caught', 1);
     helper.getNode('lc').receive({ payload: {} });
     const [msg] = await caught;
