@@ -58,9 +58,18 @@ interface Result {
   backordered: number;
   fluentCalls: number;
   maxRssMb: number;
+  /** CPU time of the pass's own process (the script, or Node-RED) in the measured window. */
+  cpuMs: number;
+  /** CPU time of the bench process (the sandboxes) in the same window. */
+  peersCpuMs: number;
 }
 
 const elapsedMs = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e6;
+/** User + system CPU of this process since `since` (process.cpuUsage), in ms. */
+const cpuSinceMs = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +97,7 @@ async function floorChild(): Promise<void> {
       http,
     );
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const form = new URLSearchParams({
     grant_type: 'password',
     scope: 'api',
@@ -157,6 +167,8 @@ async function floorChild(): Promise<void> {
     backordered: 0,
     fluentCalls: calls,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    cpuMs: cpuSinceMs(cpuStart),
+    peersCpuMs: 0, // measured by the parent
   };
   process.stdout.write(JSON.stringify(result));
 }
@@ -170,12 +182,14 @@ async function floorPass(peers: SandboxPeers): Promise<Result> {
     address: peers.address,
     file: exportFile,
   };
+  // The peers' CPU from the child's start: parsing the export before its clock costs the parent nothing.
+  const cpuStart = process.cpuUsage();
   const { stdout } = await run(process.execPath, [__filename, '--floor'], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, [ENV]: JSON.stringify(target) },
   });
-  return JSON.parse(stdout) as Result;
+  return { ...(JSON.parse(stdout) as Result), peersCpuMs: cpuSinceMs(cpuStart) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +211,14 @@ function templateFlows(): unknown[] {
   return currentTemplate('order-lifecycle').map((n) =>
     n.type === 'oms-sftp-in' ? { ...n, interval: '1' } : n,
   );
+}
+
+/** User + system CPU of a live process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) (utime, stime); the slice starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** VmHWM of a live process: its peak resident set so far, in MiB. */
@@ -275,6 +297,8 @@ async function templatePass(peers: SandboxPeers, runDir: string, port: number): 
       await sleep(2);
     }
     const started = process.hrtime.bigint();
+    const cpuStart = processCpuMs(child.pid ?? 0);
+    const peersCpuStart = process.cpuUsage();
     const deadline = Date.now() + 600_000;
     for (;;) {
       const c = settledCounts(storeFile);
@@ -289,6 +313,8 @@ async function templatePass(peers: SandboxPeers, runDir: string, port: number): 
           backordered: c.backordered,
           fluentCalls: fluent.log().length,
           maxRssMb: peakRssMb(child.pid ?? 0),
+          cpuMs: processCpuMs(child.pid ?? 0) - cpuStart,
+          peersCpuMs: cpuSinceMs(peersCpuStart),
         };
       }
       if (Date.now() > deadline || child.exitCode !== null)
@@ -321,7 +347,8 @@ const median = (runs: Result[]): Result => [...runs].sort((a, b) => a.ms - b.ms)
 
 function row(label: string, r: Result): string {
   const s = r.ms / 1000;
-  return `${label.padEnd(40)} ${String(Math.round(r.orders / s)).padStart(9)} ${String(r.orders).padStart(7)} ${String(r.backordered).padStart(7)} ${String(r.fluentCalls).padStart(7)} ${r.maxRssMb.toFixed(0).padStart(8)} ${s.toFixed(2).padStart(8)}`;
+  const perOrder = (ms: number): string => (ms / (r.orders + r.backordered)).toFixed(2).padStart(8);
+  return `${label.padEnd(40)} ${String(Math.round(r.orders / s)).padStart(9)} ${String(r.orders).padStart(7)} ${String(r.backordered).padStart(7)} ${String(r.fluentCalls).padStart(7)} ${r.maxRssMb.toFixed(0).padStart(8)} ${s.toFixed(2).padStart(8)} ${perOrder(r.cpuMs)} ${perOrder(r.peersCpuMs)}`;
 }
 
 async function main(): Promise<void> {
@@ -355,13 +382,18 @@ async function main(): Promise<void> {
   const floor = median(floors);
   const template = median(templates);
   console.log(
-    `${'pass'.padEnd(40)} ${'orders/s'.padStart(9)} ${'created'.padStart(7)} ${'backord'.padStart(7)} ${'calls'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'seconds'.padStart(8)}`,
+    `${'pass'.padEnd(40)} ${'orders/s'.padStart(9)} ${'created'.padStart(7)} ${'backord'.padStart(7)} ${'calls'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'seconds'.padStart(8)} ${'CPU ms/o'.padStart(8)} ${'peers ms'.padStart(8)}`,
   );
   console.log(row('floor: plain script, same clients', floor));
   console.log(row('template order-lifecycle (Node-RED)', template));
   const ratio = template.orders / template.ms / (floor.orders / floor.ms);
   console.log(
     `ratio template/floor (orders/s) ${ratio.toFixed(2)} (target >= 0.67); Node-RED peak RSS ${template.maxRssMb.toFixed(0)} MiB`,
+  );
+  // CPU per order hardly moves with other load on the machine, unlike orders/s: what to compare across runs.
+  const cpu = (r: Result): number => r.cpuMs / (r.orders + r.backordered);
+  console.log(
+    `CPU per order: Node-RED ${cpu(template).toFixed(2)} ms, the plain script ${cpu(floor).toFixed(2)} ms (x${(cpu(template) / cpu(floor)).toFixed(2)}); the sandboxes ${(template.peersCpuMs / (template.orders + template.backordered)).toFixed(2)} ms beside Node-RED, ${(floor.peersCpuMs / floor.orders).toFixed(2)} ms beside the script`,
   );
 }
 
