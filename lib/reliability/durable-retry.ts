@@ -46,7 +46,10 @@ export interface DurableRetryOptions {
   exhaust(msg: Msg): void;
   /** True when whatever takes exhausted messages stores them and then calls `parked()`. */
   exhaustedAreTaken(): boolean;
-  /** Called once a new message is stored (the import ledger settles the order). */
+  /**
+   * Called once a new message is stored without a custody step of this queue (which settles the
+   * order's import ledger entry in its own transaction): the ledger settles the order.
+   */
   stored?(msg: Msg): Promise<void>;
   newMessageId(): string;
   /** Sentences for people (the node's message catalog). */
@@ -140,8 +143,9 @@ export class DurableRetry {
         await this.o.stored?.(msg);
         return { id, tracked: false };
       }
-      await this.o.stored?.(msg);
-      return { id, tracked: step !== undefined && 'handoff' in step };
+      const tracked = step !== undefined && 'handoff' in step;
+      if (!tracked) await this.o.stored?.(msg);
+      return { id, tracked };
     };
     if (!error) {
       if (current) await this.acknowledge(current, msg);

@@ -98,7 +98,13 @@ export class SqliteCustody implements Custody {
       h.at,
       h.message ?? null,
     );
+    if (h.settle !== undefined) this.settleSync(h.settle);
     return { ok: true };
+  }
+
+  /** The import ledger's entry of a taken order counts as safely taken (LedgerPort.settle). */
+  settleSync(orderKey: string): void {
+    this.db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0').run(orderKey);
   }
 
   /** Deletes the row when `expect` matches it (or the order is this holder's); synchronously. */
@@ -262,7 +268,9 @@ export function custodyApplier(custody: SqliteCustody): ApplyCustody {
   return (step, ref) => {
     if (!step) return;
     if ('release' in step) {
-      custody.releaseSync(step.release.orderRef, step.release.expect, step.release.holder);
+      const { orderRef, expect, holder, settle } = step.release;
+      custody.releaseSync(orderRef, expect, holder);
+      if (settle !== undefined) custody.settleSync(settle);
       return;
     }
     const handoff =

@@ -77,10 +77,14 @@ export = function register(RED: NodeAPI): void {
           });
           return moved ? 0 : 1;
         };
+        // The custody step settles the order's import ledger entry in the same transaction.
+        let settled = false;
         try {
-          await store.orders.transition(context(), decide, (outcome) =>
-            custody.step(record, leave(new Date(outcome.audit.at).toISOString())),
-          );
+          await store.orders.transition(context(), decide, (outcome) => {
+            const step = custody.step(record, leave(new Date(outcome.audit.at).toISOString()));
+            settled = step !== undefined;
+            return step;
+          });
         } catch (err) {
           if (err instanceof CustodyConflict && err.result.reason === 'stale') return 'stale';
           if (!(err instanceof CustodyConflict)) throw err;
@@ -89,7 +93,7 @@ export = function register(RED: NodeAPI): void {
           leave(new Date().toISOString());
           setEnvelope(record, readEnvelope(record), { custody: undefined });
         }
-        await settleOrder(store, record);
+        if (!settled) await settleOrder(store, record);
         return result?.ok ? 'moved' : 'refused';
       }
 

@@ -43,6 +43,10 @@ export function omsMessage(msg: NodeMessage): OmsMessage {
   return msg;
 }
 
+/**
+ * Settles the order's import ledger entry in a write of its own: for a copy that went on
+ * untracked (held elsewhere). A custody step settles it in its own transaction (Handoff.settle).
+ */
 export async function settleOrder(store: OmsStore, msg: Msg): Promise<void> {
   const key = envelopeOf(msg).ledgerKey;
   if (key) await store.ledger.settle([key]);
@@ -207,11 +211,12 @@ export class CustodyHand {
     const ctx = this.context();
     if (!orderRef || !ctx) return undefined;
     const resumable = leadsToCustody(this.RED, this.node.id, port);
-    const known = envelopeOf(msg).state;
+    const { state: known, ledgerKey: settle } = envelopeOf(msg);
     const token = newToken();
     const expect = stamp(msg, this.node.id, token);
     if (!resumable && !options.kind && known && isOrderState(known) && isTerminal(known)) {
-      return { release: { orderRef, expect: options.force ? undefined : expect, holder: this.node.id } };
+      const release = { orderRef, expect: options.force ? undefined : expect, holder: this.node.id };
+      return { release: settle === undefined ? release : { ...release, settle } };
     }
     const now = Date.now();
     const handoff: Handoff = {
@@ -229,6 +234,8 @@ export class CustodyHand {
       owner: ctx.owner,
       at: now,
       leaseUntil: now + ctx.leaseMs,
+      // The order is safely taken once this commits: its import ledger entry settles with it.
+      settle,
     };
     return { handoff };
   }

@@ -48,6 +48,11 @@ export interface Handoff {
   at: number;
   /** A checkpoint is resumed after this (epoch ms). */
   leaseUntil: number;
+  /**
+   * The import ledger key of the order (msg.oms.ledgerKey): settled in the same transaction when
+   * the handoff succeeds, since the order is then safely taken (docs/store.md, settling).
+   */
+  settle?: string;
 }
 
 /**
@@ -55,7 +60,7 @@ export interface Handoff {
  * A refused handoff throws CustodyConflict and undoes the whole write.
  */
 export type CustodyStep =
-  { handoff: Handoff } | { release: { orderRef: string; expect?: string; holder: string } };
+  { handoff: Handoff } | { release: { orderRef: string; expect?: string; holder: string; settle?: string } };
 
 export type HandoffResult =
   | { ok: true }

@@ -2,7 +2,7 @@
 // better-sqlite3 and on node:sqlite; a PostgreSQL store later). Each driver this Node can load
 // runs the whole suite; the others are skipped with the reason.
 import assert from 'node:assert/strict';
-import { CustodyConflict, type Handoff } from '../../../lib/store';
+import { CustodyConflict, type Handoff, type LedgerReceipt } from '../../../lib/store';
 import { forEachStore } from './contract';
 
 const LEASE = 30_000;
@@ -89,6 +89,39 @@ forEachStore('custody', ({ openStore }) => {
     await store.custody.handOff(handoff('C1', { holder: 'step', token: 's1', expect: `retry-${id}` }));
     assert.equal(await store.retries.get(id), undefined);
     assert.equal((await store.custody.get('C1'))?.holder, 'step');
+  });
+
+  it("settles the order's import ledger entry with a handoff that takes it, not with a refused one", async () => {
+    const store = openStore();
+    const receipt = (orderNo: string, batchId: string): LedgerReceipt => ({
+      key: { source: 'sfcc', site: 'RefArch', orderNo },
+      hash: `h-${orderNo}`,
+      batchId,
+    });
+    await store.ledger.receive([receipt('S1', 'b1'), receipt('S2', 'b1'), receipt('S3', 'b1')], 10);
+    await store.ledger.completeBatch('b1', 11, false); // each waits for the step that takes it
+    assert.deepEqual(await store.custody.handOff(handoff('S1', { settle: 'sfcc/RefArch/S1' })), { ok: true });
+    await store.custody.handOff(handoff('S2', { holder: 'x', token: 's2' }));
+    const refused = await store.custody.handOff(
+      handoff('S2', { holder: 'y', expect: 'not-s2', settle: 'sfcc/RefArch/S2' }),
+    );
+    assert.equal(refused.ok, false);
+    // A release at the end of the flow (a final state) settles too, in the same transaction.
+    await store.custody.handOff(handoff('S3', { token: 's3' }));
+    await store.orders.transition(
+      { orderRef: 'S3', at: 12, nodeId: 'n' },
+      () => ({ ok: true, to: 'Created', event: 'create' }),
+      () => ({ release: { orderRef: 'S3', expect: 's3', holder: 'node-a', settle: 'sfcc/RefArch/S3' } }),
+    );
+    assert.equal(await store.custody.tokenOf('S3'), undefined);
+    const verdicts = await store.ledger.receive(
+      [receipt('S1', 'b2'), receipt('S2', 'b2'), receipt('S3', 'b2')],
+      20,
+    );
+    assert.deepEqual(
+      verdicts.map((v) => v.status),
+      ['duplicate', 'redelivery', 'duplicate'],
+    );
   });
 
   it('a refused handoff undoes the write that carried it', async () => {
