@@ -66,6 +66,11 @@ export interface RetryCustody {
   take(msg: Msg): CustodyStep | undefined;
   /** The step completed: the order's custody, if the queue still holds it, is released or checkpointed. */
   acknowledged(record: RetryRecord, token: string): CustodyStep | undefined;
+  /**
+   * Whether what the step sends on reaches another custody node, whose handoff will take the
+   * order from the record (and remove it): then an acknowledgement need not write anything.
+   */
+  leadsOn(): boolean;
   /** Given up without a dead-letter node to take it: at rest on the exhausted output. */
   givenUp(msg: Msg): CustodyStep | undefined;
   /** The token the store holds for the order now. */
@@ -90,6 +95,14 @@ export class DurableRetry {
   /** Messages given up since the queue was created (the node's status). */
   exhausted = 0;
   private readonly now: () => number;
+  /**
+   * Attempts acknowledged while the record holds the order and the step's output leads on to a
+   * custody node (record id → attempt, when): nothing is written then, since that node's handoff
+   * removes the record within moments. Only a record still there when it comes due is
+   * acknowledged in the store (removed, its order kept as a checkpoint). Lost with the process,
+   * which is safe: the record is then resent, as the checkpoint would have been resumed.
+   */
+  private readonly completed = new Map<number, { attempt: number; at: number }>();
   constructor(private readonly o: DurableRetryOptions) {
     this.now = o.now ?? Date.now;
   }
@@ -147,6 +160,8 @@ export class DurableRetry {
       if (!tracked) await this.o.stored?.(msg);
       return { id, tracked };
     };
+    // A failure reported after the attempt completed (a node that both sends and throws): stale.
+    if (error && current && this.completed.get(current.id)?.attempt === current.attempt) return;
     if (!error) {
       if (current) await this.acknowledge(current, msg);
       else if (!mine) {
@@ -178,8 +193,29 @@ export class DurableRetry {
 
   /** The step completed: the record goes, and custody with it (or a checkpoint, see RetryCustody). */
   private async acknowledge(record: RetryRecord, msg: Msg): Promise<void> {
+    const tracked = this.tokenIn(msg) === retryToken(record.id);
+    if (tracked && this.o.custody?.leadsOn()) {
+      this.remember(record);
+      return;
+    }
+    await this.removeAcknowledged(record, tracked);
+  }
+
+  /** A completed attempt whose record waits for the next custody node to take its order. */
+  private remember(record: RetryRecord): void {
+    const now = this.now();
+    if (this.completed.size >= 1000) {
+      // A record still there well after it came due has been handled by pump() meanwhile.
+      for (const [id, entry] of this.completed)
+        if (entry.at < now - 2 * this.o.ackTimeoutMs) this.completed.delete(id);
+    }
+    this.completed.set(record.id, { attempt: record.attempt, at: now });
+  }
+
+  /** The record goes, and with `tracked` its order's custody is released or checkpointed. */
+  private async removeAcknowledged(record: RetryRecord, tracked: boolean): Promise<void> {
     const token = retryToken(record.id);
-    const step = this.tokenIn(msg) === token ? this.o.custody?.acknowledged(record, token) : undefined;
+    const step = tracked ? this.o.custody?.acknowledged(record, token) : undefined;
     try {
       await this.o.store.remove(record.id, versionOf(record), step);
     } catch (err) {
@@ -250,6 +286,10 @@ export class DurableRetry {
       } else await this.resend(record);
     } else if (record.state === 'exhausted') {
       await this.giveUp(record); // not parked yet: a crash or a slow dead-letter node
+    } else if (this.completed.get(record.id)?.attempt === record.attempt) {
+      // Completed, and no custody node took the order in time: acknowledged now, in the store.
+      this.completed.delete(record.id);
+      await this.removeAcknowledged(record, await this.tracked(record));
     } else if (requireAck) {
       const notAcknowledged = {
         message: text.notAcknowledged(ackTimeoutMs / 1000),

@@ -59,6 +59,7 @@ export = function register(RED: NodeAPI): void {
               : hand.leads(0)
                 ? hand.keep(record.message, record.orderRef, 0, token)
                 : { release: { orderRef: record.orderRef, expect: token, holder: node.id } },
+          leadsOn: () => hand.leads(0),
           givenUp: (msg) => hand.step(msg, 1),
           tokenOf: (orderRef) => store.custody.tokenOf(orderRef),
         },

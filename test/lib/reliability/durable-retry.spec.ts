@@ -187,7 +187,7 @@ describe('DurableRetry (the oms-retry queue)', () => {
 
   describe('a late report of a record that is gone', () => {
     /** Custody as the node kit takes it: each new copy of an order is handed to the queue. */
-    const custody = (): NonNullable<DurableRetryOptions['custody']> => ({
+    const custody = (leadsOn = false): NonNullable<DurableRetryOptions['custody']> => ({
       take: (msg) => {
         const orderRef = (msg.oms as { orderRef?: string } | undefined)?.orderRef;
         return orderRef === undefined
@@ -206,6 +206,7 @@ describe('DurableRetry (the oms-retry queue)', () => {
       },
       acknowledged: (record) =>
         record.orderRef === undefined ? undefined : { release: { orderRef: record.orderRef, holder: 'q' } },
+      leadsOn: () => leadsOn,
       givenUp: () => undefined,
       tokenOf: (orderRef) => store.custody.tokenOf(orderRef),
     });
@@ -235,6 +236,46 @@ describe('DurableRetry (the oms-retry queue)', () => {
       for (const msg of sent) assert.deepEqual(msg.payload, { orderRef: 'N' });
       const counts = await queue.counts();
       assert.equal(counts.inflight + counts.waiting, 1, 'only the newer copy is kept');
+    });
+
+    it('an acknowledgement writes nothing while the next custody node will take the order; if none does, it counts when due', async () => {
+      const queue = make({ custody: custody(true) });
+      await queue.receive({ payload: { orderRef: 'L1' }, oms: { orderRef: 'L1' } });
+      await queue.receive({ payload: { orderRef: 'L2' }, oms: { orderRef: 'L2' } });
+      const [l1, l2] = sent;
+      // The SQLite store's group commit counts its commits (not part of the OmsStore port).
+      const commits = (store as unknown as { group: { stats: { commits: number } } }).group.stats;
+      const before = commits.commits;
+      await queue.receive({ ...l1, statusCode: 200 });
+      await queue.receive({ ...l2, statusCode: 200 });
+      assert.equal(commits.commits, before, 'no write for either acknowledgement');
+      // A failure reported for a completed attempt (a node that sends and throws) changes nothing.
+      await queue.receive(failure(l2, 503));
+      assert.equal((await queue.counts()).waiting, 0);
+      // The next custody node takes L1 by the record's token: the handoff removes the record.
+      const token = (await store.custody.tokenOf('L1')) ?? '';
+      assert.match(token, /^retry-/);
+      const taken = await store.custody.handOff({
+        orderRef: 'L1',
+        holder: 'next',
+        kind: 'checkpoint',
+        port: 0,
+        message: '{}',
+        token: 'n1',
+        expect: token,
+        owner: 'runtime-1',
+        at: clock,
+        leaseUntil: clock + 30_000,
+      });
+      assert.deepEqual(taken, { ok: true });
+      assert.equal(await store.retries.get(marker(l1).id), undefined);
+      // L2 was never taken: when it comes due it is acknowledged then (custody as the step's
+      // output leaves it), not resent as an attempt without an outcome.
+      clock += 31_000;
+      await queue.pump();
+      assert.equal(sent.length, 2, 'nothing sent again');
+      assert.deepEqual(await queue.counts(), { inflight: 0, waiting: 0, exhausted: 0 });
+      assert.equal(await store.custody.tokenOf('L2'), undefined, 'released as acknowledged() says');
     });
 
     it('is not sent again after its record was acknowledged (a second report of one attempt)', async () => {
