@@ -2,9 +2,7 @@
 // fsync (synchronous=FULL) serves them all. Each write runs in its own savepoint, so one that
 // throws is undone alone; every caller's promise settles only after the COMMIT, so a write that
 // resolved is on disk, as before. With many orders in flight this divides the commits per second
-// by the number of writes per turn (docs/store.md, bench/README.md). Under a steady stream of
-// writes a commit also waits until `windowMs` after the previous one, so that more writes share
-// its fsync (as PostgreSQL's commit_delay does); the first write after a quiet spell does not wait.
+// by the number of writes per turn (docs/store.md, bench/README.md).
 import type { SqlDatabase } from './driver';
 
 interface Job {
@@ -19,15 +17,10 @@ export class GroupCommit {
   private jobs: Job[] = [];
   private scheduled = false;
   private closed = false;
-  private lastCommitAt = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
   /** Commits so far and the writes they carried (tests and the benchmark read them). */
   readonly stats = { commits: 0, writes: 0 };
 
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly windowMs = 0,
-  ) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Runs `work` (synchronous SQL) in the next group transaction; resolves after its COMMIT. */
   readonly write: Write = <T>(work: () => T): Promise<T> => {
@@ -36,9 +29,7 @@ export class GroupCommit {
       this.jobs.push({ work, resolve: resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        const wait = this.lastCommitAt + this.windowMs - performance.now();
-        if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);
-        else setImmediate(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   };
@@ -46,8 +37,6 @@ export class GroupCommit {
   /** Commits what is queued now (also called before the file is closed). */
   flush(): void {
     this.scheduled = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     const jobs = this.jobs;
     this.jobs = [];
     if (jobs.length === 0) return;
@@ -67,7 +56,6 @@ export class GroupCommit {
       for (const job of jobs) job.reject(error);
       return;
     }
-    this.lastCommitAt = performance.now();
     this.stats.commits++;
     this.stats.writes += jobs.length;
     jobs.forEach((job, i) => {

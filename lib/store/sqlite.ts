@@ -54,14 +54,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Which SQLite driver; default: OMS_SQLITE_DRIVER, else the first that works (lib/store/driver.ts). */
   driver?: DriverName;
-  /**
-   * Under a steady stream of writes, a commit waits until this long after the previous one so
-   * that more writes share its fsync (lib/store/group-commit.ts); default 4 ms, 0 = next turn.
-   */
-  commitWindowMs?: number;
 }
-
-export const DEFAULT_COMMIT_WINDOW_MS = 4;
 
 type Db = SqlDatabase;
 
@@ -89,7 +82,7 @@ export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, 'OMS_STORE_OPEN');
   }
-  return new SqliteStore(db, file, options.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS);
+  return new SqliteStore(db, file);
 }
 
 function migrate(db: Db, file: string): void {
@@ -130,10 +123,9 @@ class SqliteStore implements OmsStore {
   constructor(
     private readonly db: Db,
     readonly location: string,
-    commitWindowMs: number,
   ) {
     this.driver = db.driver;
-    this.group = new GroupCommit(db, commitWindowMs);
+    this.group = new GroupCommit(db);
     const write = this.group.write;
     this.custody = new SqliteCustody(db, write);
     this.counters = new SqliteCounters(db, write);

@@ -44,26 +44,6 @@ describe(`group commit (${driver ?? 'first driver that loads'})`, () => {
     assert.deepEqual(group.stats, { commits: 2, writes: 51 });
   });
 
-  it('with a window, writes asked for just after a commit wait for it and share the next one', async () => {
-    const windowed = new GroupCommit(db, 60_000);
-    try {
-      await windowed.write(insert(1)); // after a quiet spell: committed in the next turn
-      assert.deepEqual(windowed.stats, { commits: 1, writes: 1 });
-      const later = [windowed.write(insert(2)), windowed.write(insert(3))];
-      await new Promise((r) => setImmediate(r));
-      await new Promise((r) => setImmediate(r));
-      // Within the window nothing more is committed, so nothing of these is visible yet.
-      assert.deepEqual(windowed.stats, { commits: 1, writes: 1 });
-      assert.deepEqual(rows(), [1]);
-      windowed.flush(); // what close() does: commit what waits
-      assert.deepEqual((await Promise.all(later)).map(Number), [2, 3]);
-      assert.deepEqual(windowed.stats, { commits: 2, writes: 3 });
-      assert.deepEqual(rows(), [1, 2, 3]);
-    } finally {
-      windowed.close();
-    }
-  });
-
   it('undoes a failing write alone; the others of its group are kept', async () => {
     await group.write(insert(7));
     const outcomes = await Promise.allSettled([
