@@ -77,14 +77,17 @@ export = function register(RED: NodeAPI): void {
           });
           return moved ? 0 : 1;
         };
-        // The custody step settles the order's import ledger entry in the same transaction.
+        // A committed custody step settled the order's import ledger entry in its transaction;
+        // a refused one was undone with it.
+        let stepped = false;
         let settled = false;
         try {
           await store.orders.transition(context(), decide, (outcome) => {
             const step = custody.step(record, leave(new Date(outcome.audit.at).toISOString()));
-            settled = step !== undefined;
+            stepped = step !== undefined;
             return step;
           });
+          settled = stepped;
         } catch (err) {
           if (err instanceof CustodyConflict && err.result.reason === 'stale') return 'stale';
           if (!(err instanceof CustodyConflict)) throw err;

@@ -215,8 +215,9 @@ export class CustodyHand {
     const token = newToken();
     const expect = stamp(msg, this.node.id, token);
     if (!resumable && !options.kind && known && isOrderState(known) && isTerminal(known)) {
-      const release = { orderRef, expect: options.force ? undefined : expect, holder: this.node.id };
-      return { release: settle === undefined ? release : { ...release, settle } };
+      return {
+        release: { orderRef, expect: options.force ? undefined : expect, holder: this.node.id, settle },
+      };
     }
     const now = Date.now();
     const handoff: Handoff = {

@@ -49,6 +49,22 @@ function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
   ];
 }
 
+/** The custody rows the admin API reports stalled, once there is one. */
+function stalledOrders(
+  what: string,
+  ms: number,
+): Promise<Array<{ orderRef: string; stalledReason?: string }>> {
+  return until(
+    what,
+    async () => {
+      const res = await helper.request().get('/oms/custody?stalled=true').expect(200);
+      const items = (res.body as { items: Array<{ orderRef: string; stalledReason?: string }> }).items;
+      return items.length > 0 ? items : undefined;
+    },
+    ms,
+  );
+}
+
 describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRedVersion})`, function () {
   this.timeout(30000);
   let dir: TestDir;
@@ -78,15 +94,7 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
   it('reports an order that never moves on as stalled; an operator resumes it with a reason', async () => {
     await helper.load([...omsNodes(), ...coreNodes()], lossyFlow(dir, 1000));
     helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'S1', correlationId: 'c2' } });
-    const stalled = await until(
-      'the order to be reported stalled',
-      async () => {
-        const res = await helper.request().get('/oms/custody?stalled=true').expect(200);
-        const items = (res.body as { items: Array<{ orderRef: string; stalledReason?: string }> }).items;
-        return items.length > 0 ? items : undefined;
-      },
-      20000,
-    );
+    const stalled = await stalledOrders('the order to be reported stalled', 20000);
     assert.equal(stalled[0].orderRef, 'S1');
     assert.match(stalled[0].stalledReason ?? '', /resumed 5 times from node life-create without moving on/);
     const counts = (await helper.request().get('/oms/custody').expect(200)).body as {
@@ -133,15 +141,7 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
       await other.close();
     }
     helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'G1', correlationId: 'c3' } });
-    const stalled = await until(
-      'the unreadable checkpoint to be reported stalled',
-      async () => {
-        const res = await helper.request().get('/oms/custody?stalled=true').expect(200);
-        const items = (res.body as { items: Array<{ orderRef: string; stalledReason?: string }> }).items;
-        return items.length > 0 ? items : undefined;
-      },
-      15000,
-    );
+    const stalled = await stalledOrders('the unreadable checkpoint to be reported stalled', 15000);
     assert.deepEqual(
       stalled.map((r) => r.orderRef),
       ['X1'],

@@ -236,6 +236,41 @@ describe(`oms-lifecycle node (Node-RED ${nodeRedVersion})`, function () {
     await after.close();
   });
 
+  it('settles the import ledger entry of a copy that moves untracked (its order held elsewhere)', async () => {
+    const key = { source: 'sfcc', site: 'RefArch', orderNo: 'U1' };
+    const before = openSqliteStore({ file: dir.storeFile });
+    await before.ledger.receive([{ key, hash: 'h', batchId: 'b1' }], 1);
+    await before.ledger.completeBatch('b1', 2, false); // waits for the step that takes it
+    // Another step holds the order in flight (the same order imported again meanwhile).
+    await before.custody.handOff({
+      orderRef: 'U1',
+      holder: 'elsewhere',
+      kind: 'checkpoint',
+      port: 0,
+      message: '{}',
+      token: 'held',
+      owner: 'another-runtime',
+      at: Date.now(),
+      leaseUntil: Date.now() + 3_600_000,
+    });
+    await before.close();
+
+    await helper.load([...omsNodes(), ...coreNodes()], caughtFlow(dir));
+    const moved = collect('moved', 1);
+    helper.getNode('lc').receive({ oms: { orderRef: 'U1', ledgerKey: 'sfcc/RefArch/U1' } });
+    const [msg] = await moved;
+    assert.equal(msg.oms?.state, 'Created');
+    assert.equal(msg.oms?.custody, undefined, 'moved untracked');
+    const after = openSqliteStore({ file: dir.storeFile });
+    try {
+      assert.equal(await after.custody.tokenOf('U1'), 'held', 'the other step keeps the order');
+      const [verdict] = await after.ledger.receive([{ key, hash: 'h', batchId: 'b2' }], 3);
+      assert.equal(verdict.status, 'duplicate', 'settled: not delivered again');
+    } finally {
+      await after.close();
+    }
+  });
+
   it('refuses a msg.oms it cannot read through Catch with OMS_BAD_ENVELOPE, naming order and field', async () => {
     await helper.load([...omsNodes(), ...coreNodes()], caughtFlow(dir));
     const caught = collect('caught', 1);
