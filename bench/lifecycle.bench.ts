@@ -378,6 +378,10 @@ async function main(): Promise<void> {
       await peers.stop();
       rmSync(runDir, { recursive: true, force: true });
     }
+    const [f, t] = [floors[i], templates[i]];
+    console.log(
+      `run ${i + 1}: floor ${Math.round(f.orders / (f.ms / 1000))}/s, template ${Math.round(t.orders / (t.ms / 1000))}/s, ratio ${(t.orders / t.ms / (f.orders / f.ms)).toFixed(2)}; CPU ms per order: Node-RED ${(t.cpuMs / ORDERS).toFixed(2)}, sandboxes ${(t.peersCpuMs / ORDERS).toFixed(2)} (beside the floor ${(f.peersCpuMs / ORDERS).toFixed(2)})`,
+    );
   }
   const floor = median(floors);
   const template = median(templates);

@@ -1,11 +1,12 @@
-// The embedded store: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so a
-// commit survives a crash or power loss before the call returns.
+// The embedded store: one SQLite file (better-sqlite3 or node:sqlite), WAL journal; a write's
+// promise resolves once its commit is on disk, so it survives a crash or a power loss: SQLite
+// commits with synchronous=NORMAL and the group commit fsyncs the WAL off the event loop.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
-import { GroupCommit, type Write } from './group-commit';
+import { GroupCommit, type DurableSync, type Write } from './group-commit';
 import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
 import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
 import { custodyApplier, SqliteCustody, type ApplyCustody } from './sqlite-custody';
@@ -82,7 +83,29 @@ export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`Cannot open the OMS store ${file}: ${(err as Error).message}`, 'OMS_STORE_OPEN');
   }
-  return new SqliteStore(db, file);
+  const wal = walSync(file);
+  // SQLite's own fsync in COMMIT blocks the event loop; ours of the WAL runs on the thread pool.
+  if (wal) db.exec('PRAGMA synchronous = NORMAL');
+  return new SqliteStore(db, file, wal);
+}
+
+/**
+ * fsync of the store's WAL file (kept open: SQLite never deletes the WAL while a connection
+ * of its own is open, and an fd held from the start sees every write-back error). Undefined
+ * when the file cannot be opened: SQLite then syncs in COMMIT (synchronous=FULL).
+ */
+function walSync(file: string): (DurableSync & { close(): void }) | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`${file}-wal`, 'r+'); // write access: Windows flushes only such a handle
+  } catch {
+    return undefined;
+  }
+  return {
+    sync: (done) => fsync(fd, (error) => done(error)),
+    syncNow: () => fsyncSync(fd),
+    close: () => closeSync(fd),
+  };
 }
 
 function migrate(db: Db, file: string): void {
@@ -123,9 +146,10 @@ class SqliteStore implements OmsStore {
   constructor(
     private readonly db: Db,
     readonly location: string,
+    private readonly wal?: DurableSync & { close(): void },
   ) {
     this.driver = db.driver;
-    this.group = new GroupCommit(db);
+    this.group = new GroupCommit(db, wal);
     const write = this.group.write;
     this.custody = new SqliteCustody(db, write);
     this.counters = new SqliteCounters(db, write);
@@ -146,6 +170,7 @@ class SqliteStore implements OmsStore {
     // Folds the WAL back into the main file so a copied .db is complete on its own.
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
+    this.wal?.close();
   }
 }
 

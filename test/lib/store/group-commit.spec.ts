@@ -1,11 +1,12 @@
 // Group commit (lib/store/group-commit.ts): writes asked for in one turn share one COMMIT, each in
-// its own savepoint, and a write's promise settles only once it is committed.
+// its own savepoint, and a write's promise settles only once it is committed — and, with a
+// durable sync (the store's WAL fsync), only once that sync has covered it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase } from '../../../lib/store/driver';
-import { GroupCommit } from '../../../lib/store/group-commit';
+import { GroupCommit, type DurableSync } from '../../../lib/store/group-commit';
 
 const driver = process.env.OMS_SQLITE_DRIVER as DriverName | undefined;
 
@@ -39,9 +40,9 @@ describe(`group commit (${driver ?? 'first driver that loads'})`, () => {
       results.map(Number),
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
-    assert.deepEqual(group.stats, { commits: 1, writes: 50 });
+    assert.deepEqual(group.stats, { commits: 1, writes: 50, syncs: 0 });
     await group.write(insert(100));
-    assert.deepEqual(group.stats, { commits: 2, writes: 51 });
+    assert.deepEqual(group.stats, { commits: 2, writes: 51, syncs: 0 });
   });
 
   it('undoes a failing write alone; the others of its group are kept', async () => {
@@ -75,5 +76,85 @@ describe(`group commit (${driver ?? 'first driver that loads'})`, () => {
     await pending;
     assert.deepEqual(rows(), [5]);
     await assert.rejects(group.write(insert(6)), /closed/);
+  });
+
+  describe('with a durable sync after COMMIT', () => {
+    /** A sync the test finishes by hand, so what waits for it can be seen. */
+    class HeldSync implements DurableSync {
+      readonly waiting: Array<(error: Error | null) => void> = [];
+      blocking = 0;
+      sync(done: (error: Error | null) => void): void {
+        this.waiting.push(done);
+      }
+      syncNow(): void {
+        this.blocking++;
+      }
+      finish(error: Error | null = null): void {
+        const done = this.waiting.shift();
+        assert.ok(done, 'a sync is running');
+        done(error);
+      }
+    }
+    let sync: HeldSync;
+    let synced: GroupCommit;
+    const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+    beforeEach(() => {
+      sync = new HeldSync();
+      synced = new GroupCommit(db, sync);
+    });
+    afterEach(() => synced.close());
+
+    it('answers a committed write only after the sync that covers it', async () => {
+      let answered = false;
+      const pending = synced.write(insert(1)).then(() => (answered = true));
+      await turn();
+      assert.deepEqual(rows(), [1], 'committed: another connection sees it');
+      assert.equal(answered, false, 'not answered before the sync');
+      assert.equal(sync.waiting.length, 1);
+      sync.finish();
+      await pending;
+      assert.deepEqual(synced.stats, { commits: 1, writes: 1, syncs: 1 });
+    });
+
+    it('lets the groups committed while a sync runs share the next one', async () => {
+      const first = synced.write(insert(1));
+      await turn();
+      const later = [synced.write(insert(2))];
+      await turn();
+      later.push(synced.write(insert(3)));
+      await turn();
+      assert.deepEqual(rows(), [1, 2, 3]);
+      assert.equal(sync.waiting.length, 1, 'one sync at a time');
+      sync.finish();
+      await first;
+      assert.equal(sync.waiting.length, 1, 'the next sync covers both later groups');
+      sync.finish();
+      await Promise.all(later);
+      assert.deepEqual(synced.stats, { commits: 3, writes: 3, syncs: 2 });
+    });
+
+    it('refuses the writes a failed sync covered and every write after it', async () => {
+      const pending = synced.write(insert(1));
+      await turn();
+      sync.finish(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      await assert.rejects(pending, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'OMS_STORE_SYNC');
+        assert.match(err.message, /could not write to its disk.*EIO/);
+        return true;
+      });
+      await assert.rejects(synced.write(insert(2)), { code: 'OMS_STORE_SYNC' });
+    });
+
+    it('syncs what is still unsynced when closed, before answering it', async () => {
+      const first = synced.write(insert(1));
+      await turn();
+      const second = synced.write(insert(2));
+      synced.close(); // commits the second group and syncs it at once; the first waits for its sync
+      await second;
+      assert.equal(sync.blocking, 1);
+      sync.finish();
+      await first;
+      assert.deepEqual(rows(), [1, 2]);
+    });
   });
 });

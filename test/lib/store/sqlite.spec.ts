@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../../lib/store/driver';
+import type { GroupCommit } from '../../../lib/store/group-commit';
 import { openSqliteStore, SCHEMA_VERSION, type OmsStore } from '../../../lib/store';
 
 describe(`SQLite store (${process.env.OMS_SQLITE_DRIVER ?? 'first driver that loads'})`, () => {
@@ -40,6 +41,17 @@ describe(`SQLite store (${process.env.OMS_SQLITE_DRIVER ?? 'first driver that lo
       } finally {
         db.close();
       }
+    });
+
+    it('answers each write once an fsync of its WAL, off the event loop, has made it durable', async () => {
+      const store = openStore();
+      const group = (store as { group?: GroupCommit }).group;
+      assert.ok(group, 'the SQLite store commits in groups');
+      await Promise.all([
+        store.orders.appendAudit({ orderRef: 'A1', at: 1, kind: 'note' }),
+        store.orders.appendAudit({ orderRef: 'A2', at: 1, kind: 'note' }),
+      ]);
+      assert.deepEqual(group.stats, { commits: 1, writes: 2, syncs: 1 });
     });
 
     it('reopens an existing file without applying a migration twice', async () => {
