@@ -204,11 +204,13 @@ export class DurableRetry {
   /** A completed attempt whose record waits for the next custody node to take its order. */
   private remember(record: RetryRecord): void {
     const now = this.now();
-    if (this.completed.size >= 1000) {
-      // A record still there well after it came due has been handled by pump() meanwhile.
-      for (const [id, entry] of this.completed)
-        if (entry.at < now - 2 * this.o.ackTimeoutMs) this.completed.delete(id);
+    // A record still there well after it came due has been handled by pump() meanwhile. The map
+    // keeps insertion order, oldest first (a record set again moves to the end).
+    for (const [id, entry] of this.completed) {
+      if (entry.at >= now - 2 * this.o.ackTimeoutMs) break;
+      this.completed.delete(id);
     }
+    this.completed.delete(record.id);
     this.completed.set(record.id, { attempt: record.attempt, at: now });
   }
 

@@ -78,12 +78,19 @@ export = function register(RED: NodeAPI): void {
           return moved ? 0 : 1;
         };
         // A committed custody step settled the order's import ledger entry in its transaction;
-        // a refused one was undone with it.
+        // a refused one was undone with it. A move is idempotent on re-delivery (applyMove), so
+        // an order going straight on into a retry or dead letter stays under the checkpoint it
+        // arrived with, whose step settled the entry: that node takes it by its token.
         let stepped = false;
         let settled = false;
         try {
           await store.orders.transition(context(), decide, (outcome) => {
-            const step = custody.step(record, leave(new Date(outcome.audit.at).toISOString()));
+            const port = leave(new Date(outcome.audit.at).toISOString());
+            if (custody.stays(record, port, 'writing')) {
+              stepped = true;
+              return undefined;
+            }
+            const step = custody.step(record, port);
             stepped = step !== undefined;
             return step;
           });

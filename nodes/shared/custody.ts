@@ -138,14 +138,25 @@ let tokenCount = 0;
 
 const direct = new Map<string, boolean>();
 
-/** Whether every node wired to `port` of `nodeId` takes custody itself (and there is one). */
-export function wiredStraightToCustody(RED: NodeAPI, nodeId: string, port: number): boolean {
-  const key = `${nodeId}:${port}`;
+/**
+ * Custody nodes that write the order on every arrival (a record, a dead letter), never leaving
+ * it under the checkpoint it came with.
+ */
+const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-letter']);
+
+/** Whether every node wired to `port` of `nodeId` is of `types` (and there is one). */
+export function wiredStraightTo(
+  RED: NodeAPI,
+  nodeId: string,
+  port: number,
+  types: ReadonlySet<string> = CUSTODY_TYPES,
+): boolean {
+  const key = `${nodeId}:${port}:${types === CUSTODY_TYPES ? 'custody' : 'writing'}`;
   const known = direct.get(key);
   if (known !== undefined) return known;
   const nodes = flowGraph(RED);
   const targets = nodes.get(nodeId)?.wires?.[port] ?? [];
-  const answer = targets.length > 0 && targets.every((id) => CUSTODY_TYPES.has(nodes.get(id)?.type ?? ''));
+  const answer = targets.length > 0 && targets.every((id) => types.has(nodes.get(id)?.type ?? ''));
   direct.set(key, answer);
   return answer;
 }
@@ -266,6 +277,21 @@ export class CustodyHand {
     };
   }
 
+  /**
+   * Whether a step that is idempotent to run again leaves the order under the checkpoint `msg`
+   * arrived with when it sends it by `port`: it arrived under custody and every node on that
+   * output takes custody itself, by that token (CustodyOptions.rerunnable). `writing`: only
+   * nodes that always write the order (oms-retry, oms-dead-letter) — for a step that changes
+   * the order's state (oms-lifecycle): run again from that checkpoint, a second such step
+   * before the next write would find the order a move further on than it expects, and refuse.
+   */
+  stays(msg: Msg, port: number, into: 'custody' | 'writing' = 'custody'): boolean {
+    return (
+      markerOf(msg) !== undefined &&
+      wiredStraightTo(this.RED, this.node.id, port, into === 'writing' ? ALWAYS_WRITING : CUSTODY_TYPES)
+    );
+  }
+
   /** Whether what leaves by `port` can reach another custody node. */
   leads(port: number): boolean {
     return leadsToCustody(this.RED, this.node.id, port);
@@ -278,7 +304,7 @@ export class CustodyHand {
   async pass(msg: Msg, port: number, options: CustodyOptions = {}): Promise<boolean> {
     const ctx = this.context();
     const before = markerOf(msg);
-    if (options.rerunnable && before && wiredStraightToCustody(this.RED, this.node.id, port)) return true;
+    if (options.rerunnable && this.stays(msg, port)) return true;
     const step = this.step(msg, port, options);
     if (!step || !ctx) return true;
     if ('release' in step) {

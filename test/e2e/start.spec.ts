@@ -96,7 +96,7 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
       const settled = ['Allocated', 'Backordered', 'OnHold', 'Cancelled'];
       return body && settled.includes(body.state) ? body : undefined;
     });
-    assert.equal(order.trail[0].template, 'order-lifecycle@1.1.0');
+    assert.equal(order.trail[0].template, 'order-lifecycle@1.2.0');
     assert.deepEqual(
       order.trail.slice(0, 2).map((e) => e.to),
       ['Created', 'Validated'],
@@ -222,10 +222,11 @@ describe('npm start: Node-RED with the pack and the SFCC import template', funct
     );
     const s = JSON.parse(line) as { orders: number; accepted: number; rejected: number };
     assert.deepEqual([s.orders, s.accepted, s.rejected], [200, 200, 0]);
-    const orders = readFileSync(valid, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { orderRef: string });
+    // The file node appends each valid order on its own; the summary may be written first.
+    const orders = await waitFor('200 valid orders in their file', async () => {
+      const lines = existsSync(valid) ? readFileSync(valid, 'utf8').trim().split('\n') : [];
+      return lines.length >= 200 ? lines.map((l) => JSON.parse(l) as { orderRef: string }) : undefined;
+    });
     assert.equal(orders.length, 200);
     assert.equal(orders[0].orderRef, '00000001');
   });

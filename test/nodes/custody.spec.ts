@@ -12,7 +12,8 @@ import {
   type Msg,
   type TestDir,
 } from '../helpers/oms-runtime';
-import { openSqliteStore } from '../../lib/store';
+import { openSqliteStore, type Handoff } from '../../lib/store';
+import type { StoreNode } from '../../nodes/shared/store-registry';
 
 /** create → function (drops the first `drops` messages) → validate → out. */
 function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
@@ -43,6 +44,48 @@ function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
       store: 'store',
       by: 'event',
       value: 'validate',
+      wires: [['out'], []],
+    },
+    { id: 'out', z: 't1', type: 'helper' },
+  ];
+}
+
+/** create → validate → retry → out: validate goes straight into a node that always writes. */
+function intoRetryFlow(dir: TestDir): FlowNode[] {
+  return [
+    { id: 't1', type: 'tab' },
+    { id: 'store', type: 'oms-store', name: 'custody test store', path: dir.storeFile, resumeAfter: '1' },
+    {
+      id: 'life-create',
+      z: 't1',
+      type: 'oms-lifecycle',
+      store: 'store',
+      by: 'event',
+      value: 'create',
+      wires: [['life-validate'], []],
+    },
+    {
+      id: 'life-validate',
+      z: 't1',
+      type: 'oms-lifecycle',
+      store: 'store',
+      by: 'event',
+      value: 'validate',
+      wires: [['retry'], []],
+    },
+    {
+      id: 'retry',
+      z: 't1',
+      type: 'oms-retry',
+      store: 'store',
+      attempts: 3,
+      initialDelay: 0.02,
+      multiplier: 2,
+      maxDelay: 0.1,
+      deadline: 10,
+      jitter: false,
+      ackTimeout: 30,
+      requireAck: true,
       wires: [['out'], []],
     },
     { id: 'out', z: 't1', type: 'helper' },
@@ -152,5 +195,90 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
     );
     await until('the readable order to be resumed', () => arrived.length === 1, 15000);
     assert.equal(arrived[0].oms?.orderRef, 'G1');
+  });
+
+  it('lets a move that goes straight into a retry stay under the checkpoint it came with', async () => {
+    await helper.load([...omsNodes(), ...coreNodes()], intoRetryFlow(dir));
+    // Which nodes write a custody row (the SQLite store's handoff, inside each node's write).
+    const storeNode = helper.getNode('store') as unknown as StoreNode;
+    const custody = storeNode.store?.custody as unknown as { handOffSync(h: Handoff): unknown };
+    const handOffSync = custody.handOffSync.bind(custody);
+    const writers: string[] = [];
+    custody.handOffSync = (h: Handoff) => {
+      writers.push(h.holder);
+      return handOffSync(h);
+    };
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'R1', correlationId: 'c4' } });
+    await until('the order to reach the retry step', () => arrived.length === 1, 10000);
+    assert.equal(arrived[0].oms?.state, 'Validated');
+    assert.deepEqual(writers, ['life-create', 'retry'], 'validate wrote no row of its own');
+    const rows = (await helper.request().get('/oms/custody?orderRef=R1').expect(200)).body as {
+      items: Array<{ kind: string; holder: string }>;
+    };
+    assert.deepEqual(
+      rows.items.map((r) => [r.kind, r.holder]),
+      [['retry', 'retry']],
+    );
+  });
+
+  it('runs such a move again, idempotently, when its order is resumed from that checkpoint', async () => {
+    // As a crash leaves it: validate's move committed, the retry never stored the order, and
+    // create's checkpoint (the message as it left create, state Created) belongs to a runtime
+    // that has stopped.
+    const other = openSqliteStore({ file: dir.storeFile });
+    try {
+      const at = Date.now();
+      for (const [event, to] of [
+        ['create', 'Created'],
+        ['validate', 'Validated'],
+      ])
+        await other.orders.transition({ orderRef: 'V1', at, nodeId: 'before-the-crash' }, () => ({
+          ok: true,
+          to,
+          event,
+        }));
+      const result = await other.custody.handOff({
+        orderRef: 'V1',
+        holder: 'life-create',
+        kind: 'checkpoint',
+        port: 0,
+        message: JSON.stringify({
+          payload: {},
+          oms: {
+            orderRef: 'V1',
+            correlationId: 'c5',
+            state: 'Created',
+            custody: { token: 'k-1', holder: 'life-create' },
+          },
+        }),
+        token: 'k-1',
+        owner: 'a-runtime-that-stopped',
+        at: 0,
+        leaseUntil: 0,
+      });
+      assert.deepEqual(result, { ok: true });
+    } finally {
+      await other.close();
+    }
+    await helper.load([...omsNodes(), ...coreNodes()], intoRetryFlow(dir));
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    await until('the resumed order to reach the retry step', () => arrived.length === 1, 15000);
+    assert.equal(arrived[0].oms?.state, 'Validated');
+    const store = openSqliteStore({ file: dir.storeFile });
+    try {
+      const trail = await store.orders.trail('V1');
+      const again = trail.filter((e) => e.nodeId === 'life-validate');
+      assert.equal(again.length, 1);
+      assert.equal(again[0].kind, 'transition');
+      assert.equal((again[0].detail as { idempotent?: boolean }).idempotent, true);
+      assert.equal((await store.custody.get('V1'))?.holder, 'retry');
+    } finally {
+      await store.close();
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // another scan: nothing is sent twice
+    assert.equal(arrived.length, 1);
   });
 });
