@@ -3,7 +3,7 @@
 // for a review, held in the store; a held order's message once decided. The node keeps custody,
 // the store lease, status, sending and the translated texts.
 import { envelopeOf, setEnvelope } from '../order/envelope';
-import { OrderSchema, type Order } from '../order/model';
+import type { Order } from '../order/model';
 import { encodeMessage, type CustodyStep, type FraudHistory, type Hold, type Holds } from '../store';
 import {
   decideScreening,
@@ -73,12 +73,6 @@ export function fraudCheckSettings(config: FraudCheckConfig): FraudCheckSettings
 export interface ScreeningProvider {
   readonly settings: { readonly kind: string };
   screen(request: ScreeningRequest, options: { signal?: AbortSignal }): Promise<ProviderDecision>;
-}
-
-/** msg.payload as an order, or the first issue that makes it none (the node's error names it). */
-export function orderOf(payload: unknown): { order: Order } | { issue: string } {
-  const parsed = OrderSchema.safeParse(payload);
-  return parsed.success ? { order: parsed.data } : { issue: parsed.error.issues[0]?.message ?? '' };
 }
 
 /** Asks the provider: its answer, or why there is none (the policy then decides). */

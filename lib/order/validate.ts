@@ -1,6 +1,7 @@
 // Validation of a mapped order: the schema (zod), then the business rules every later step relies
 // on, then exact reconciliation of the totals. Every finding names the field (path), the rule and
 // says what is wrong in words an analyst can act on.
+import { markChecked } from './vouch';
 import type { MappedOrder } from './draft';
 import { currencyMinorUnits, isCountryCode } from './iso';
 import { formatMoney } from './money';
@@ -154,7 +155,8 @@ export function validateOrder(mapped: MappedOrder, source: OrderSource): Validat
     );
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, order: { ...order, totals, source } };
+  // Checked: zod's copy of the draft with the totals worked out here (lib/order/vouch).
+  return { ok: true, order: markChecked({ ...order, totals, source }) };
 }
 
 function checkAddress(

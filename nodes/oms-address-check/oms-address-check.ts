@@ -8,7 +8,7 @@ import type { NodeAPI, NodeMessage } from 'node-red';
 import { checkOrderAddresses } from '../../lib/address/check';
 import { ADDRESS_FIELDS, type AddressField } from '../../lib/address/rules';
 import type { AddressVerdict } from '../../lib/address/provider';
-import { OrderSchema } from '../../lib/order/model';
+import { checkOrder, markChecked } from '../../lib/order/vouch';
 import { peerCodeClassifier } from '../../lib/reliability';
 import { isCountryCode } from '../../lib/order/iso';
 import type { AddressProviderNode } from '../shared/address-provider-node';
@@ -53,23 +53,15 @@ export = function register(RED: NodeAPI): void {
         node.warn(t('errors.defaultCountry', { value: defaultCountry }));
       ctx.onOrders((msg, send, done) => {
         const record = msg;
-        const order = OrderSchema.safeParse(record.payload);
-        if (!order.success) {
-          done(
-            new OmsError(
-              t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
-              'OMS_BAD_INPUT',
-            ),
-          );
-          return;
-        }
-        checkOrderAddresses(order.data, provider?.client, {
+        const order = checkOrder(record.payload, node.id);
+        if ('issue' in order) return done(new OmsError(t('errors.notAnOrder', order), 'OMS_BAD_INPUT'));
+        checkOrderAddresses(order.order, provider?.client, {
           require,
           ...(defaultCountry && isCountryCode(defaultCountry) ? { defaultCountryCode: defaultCountry } : {}),
           signal: AbortSignal.timeout(timeoutMs),
         }).then(
           (result) => {
-            record.payload = result.order;
+            record.payload = markChecked(result.order);
             setEnvelope(record, envelopeOf(record), {
               address: {
                 status: result.status,
@@ -89,7 +81,7 @@ export = function register(RED: NodeAPI): void {
             const err =
               failure.name === 'AbortError' || failure.name === 'TimeoutError'
                 ? new OmsError(
-                    t('errors.timeout', { order: order.data.orderRef, seconds: timeoutMs / 1000 }),
+                    t('errors.timeout', { order: order.order.orderRef, seconds: timeoutMs / 1000 }),
                     'OMS_ADDRESS_TIMEOUT',
                   )
                 : failure;

@@ -6,7 +6,8 @@ import { OmsError } from '../../lib/errors';
 import type { NodeAPI } from 'node-red';
 import { allocateOrder } from '../../lib/fluent/allocate';
 import { FluentError } from '../../lib/fluent/client';
-import { OrderSchema, type Order } from '../../lib/order/model';
+import type { Order } from '../../lib/order/model';
+import { checkOrder } from '../../lib/order/vouch';
 import type { FluentAccountNode } from '../shared/fluent-account-node';
 import { defineOmsNode, type OmsNodeConfig } from '../shared/oms-node';
 
@@ -46,16 +47,10 @@ export = function register(RED: NodeAPI): void {
       ctx.onOrders((msg, send, done) => {
         const record = msg;
         if (!account) return done(new OmsError(t('status.noAccount'), 'OMS_FLUENT_CONFIG'));
-        const parsed = OrderSchema.safeParse(record.payload);
-        if (!parsed.success) {
-          return done(
-            new OmsError(
-              t('errors.notAnOrder', { issue: parsed.error.issues[0]?.message ?? '' }),
-              'OMS_BAD_INPUT',
-            ),
-          );
-        }
-        const order: Order = parsed.data;
+        const parsed = checkOrder(record.payload, node.id);
+        if ('issue' in parsed) return done(new OmsError(t('errors.notAnOrder', parsed), 'OMS_BAD_INPUT'));
+        const order: Order = parsed.order;
+        record.payload = order;
         const oms = envelopeOf(record);
         slot(() =>
           allocateOrder(account.client, order, {

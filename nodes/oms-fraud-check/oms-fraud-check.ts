@@ -7,6 +7,7 @@ import { OmsError } from '../../lib/errors';
 import type { NodeAPI, NodeMessage } from 'node-red';
 import type { FraudDecision } from '../../lib/fraud';
 import * as check from '../../lib/fraud/check';
+import { checkOrder } from '../../lib/order/vouch';
 import { peerCodeClassifier } from '../../lib/reliability';
 import { decodeMessage, type Hold } from '../../lib/store';
 import type { FraudProviderNode, HoldOwner } from '../shared/fraud-provider-node';
@@ -57,8 +58,9 @@ export = function register(RED: NodeAPI): void {
 
       async function screen(msg: Record<string, unknown>): Promise<FraudDecision> {
         if (!rules) throw new OmsError(t('errors.config', { errors: configError ?? '' }), 'OMS_FRAUD_CONFIG');
-        const read = check.orderOf(msg.payload);
+        const read = checkOrder(msg.payload, node.id);
         if ('issue' in read) throw new OmsError(t('errors.notAnOrder', read), 'OMS_BAD_INPUT');
+        msg.payload = read.order;
         return withStore(async (store) => {
           const template = formatTemplate(envelopeOf(msg));
           const context = { store, provider: provider?.client, nodeId: node.id, template, now: Date.now() };

@@ -114,6 +114,7 @@ export = function register(RED: NodeAPI): void {
           .then(
             (outcome) => {
               if (outcome === 'stale') return done();
+              custody.passVouch(record, outcome === 'moved' ? 0 : 1);
               send(outcome === 'moved' ? [msg, null] : [null, msg]);
               lastState = envelopeOf(record).state ?? '';
               ctx.count(outcome);

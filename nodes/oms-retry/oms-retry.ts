@@ -38,7 +38,10 @@ export = function register(RED: NodeAPI): void {
         owner,
         deadAfterMs: DEAD_AFTER_MS,
         store: store.retries,
-        send: (msg) => node.send([msg, null]),
+        send: (msg) => {
+          hand.passVouch(msg, 0);
+          node.send([msg, null]);
+        },
         exhaust: (msg) => node.send([null, msg]),
         // Exhausted messages wait in the store while every node on output 2 is an oms-dead-letter on it.
         exhaustedAreTaken: () => wiredOnlyToStoring(RED, config.wires?.[1], DEAD_LETTER, config.store),

@@ -5,7 +5,7 @@ import { envelopeOf, setEnvelope } from '../../lib/order/envelope';
 import { OmsError } from '../../lib/errors';
 import type { NodeAPI } from 'node-red';
 import { fetchInventory, fetchLocations } from '../../lib/fluent/inventory';
-import { OrderSchema } from '../../lib/order/model';
+import { checkOrder } from '../../lib/order/vouch';
 import {
   explainRouting,
   InventoryPositionSchema,
@@ -100,22 +100,16 @@ export = function register(RED: NodeAPI): void {
         const record = msg;
         if (!routing)
           return done(new OmsError(t('errors.config', { errors: configError ?? '' }), 'OMS_ROUTING_CONFIG'));
-        const order = OrderSchema.safeParse(record.payload);
-        if (!order.success) {
-          return done(
-            new OmsError(
-              t('errors.notAnOrder', { issue: order.error.issues[0]?.message ?? '' }),
-              'OMS_BAD_INPUT',
-            ),
-          );
-        }
+        const order = checkOrder(record.payload, node.id);
+        if ('issue' in order) return done(new OmsError(t('errors.notAnOrder', order), 'OMS_BAD_INPUT'));
+        record.payload = order.order;
         const oms = envelopeOf(record);
         const origin = oms.origin;
-        const skus = order.data.lines.filter((l) => l.kind === 'product').map((l) => l.sku);
+        const skus = order.order.lines.filter((l) => l.kind === 'product').map((l) => l.sku);
         const config = routing;
         Promise.all([locationsFor(record), inventoryFor(record, skus)]).then(
           ([locations, inventory]) => {
-            const result = routeOrder(order.data, locations, inventory, config, { origin, postcodes });
+            const result = routeOrder(order.order, locations, inventory, config, { origin, postcodes });
             const routingInfo = explainRouting(result);
             if (result.kind === 'plan') {
               // A transition asked for by an earlier node is not this node's to pass on.

@@ -100,7 +100,10 @@ export = function register(RED: NodeAPI): void {
           batchId: randomUUID(),
           ledger: store?.ledger,
           message: (payload, oms) => ({ _msgid: RED.util.generateId(), topic: msg.topic, payload, oms }),
-          send: (port, m) => send(toOutputs(port, m)),
+          send: (port, m) => {
+            if (port === 0) custody?.vouch(omsMessage(m), 0);
+            send(toOutputs(port, m));
+          },
           handOff: handOn,
           progress: importing,
           stopped: () => closing, // a redeploy: stop reading

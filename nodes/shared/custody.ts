@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { envelopeOf, readEnvelope, setEnvelope } from '../../lib/order/envelope';
 import { isOrderState, isTerminal } from '../../lib/order/lifecycle';
+import { passVouch, vouchFor } from '../../lib/order/vouch';
 import {
   encodeMessage,
   type CustodyKind,
@@ -143,6 +144,11 @@ const direct = new Map<string, boolean>();
  * it under the checkpoint it came with.
  */
 const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-letter']);
+
+/** The nodes wired to `port` of `nodeId` when every one takes custody (OMS nodes), else none. */
+function straightTargets(RED: NodeAPI, nodeId: string, port: number): readonly string[] {
+  return wiredStraightTo(RED, nodeId, port) ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? []) : [];
+}
 
 /** Whether every node wired to `port` of `nodeId` is of `types` (and there is one). */
 export function wiredStraightTo(
@@ -292,6 +298,17 @@ export class CustodyHand {
     );
   }
 
+  /** Vouches for the checked order in `msg` to the nodes on `port`, when all are OMS nodes (lib/order/vouch). */
+  vouch(msg: Msg, port: number): void {
+    const targets = straightTargets(this.RED, this.node.id, port);
+    if (targets.length > 0) vouchFor(msg.payload, targets);
+  }
+
+  /** A node that forwards the order unread passes on what was vouched for to it. */
+  passVouch(msg: Msg, port: number): void {
+    passVouch(msg.payload, this.node.id, straightTargets(this.RED, this.node.id, port));
+  }
+
   /** Whether what leaves by `port` can reach another custody node. */
   leads(port: number): boolean {
     return leadsToCustody(this.RED, this.node.id, port);
@@ -331,6 +348,7 @@ export class CustodyHand {
     const msg = outputs[port];
     if (!msg) return false;
     if (!(await this.pass(msg, port, options))) return false;
+    this.vouch(msg, port);
     send(outputs);
     return true;
   }

@@ -13,7 +13,6 @@ import {
   heldByProviderRef,
   heldDecision,
   markDecided,
-  orderOf,
   screenOrder,
   type FraudCheckSettings,
   type ScreeningProvider,
@@ -124,16 +123,6 @@ describe('fraud check use case', () => {
       const review = fraudCheckSettings({ rules: '{}', failOpenLimits: 'not json' });
       assert.deepEqual([review.openLimits, review.limitsError], [{}, undefined]);
     });
-  });
-
-  it('reads msg.payload as an order, or names the first issue', () => {
-    const o = order(1);
-    const read = orderOf(JSON.parse(JSON.stringify(o)));
-    assert.ok('order' in read);
-    assert.equal(read.order.orderRef, o.orderRef);
-    const none = orderOf({ orderRef: 'X' });
-    assert.ok('issue' in none && none.issue !== '');
-    assert.ok('issue' in orderOf(undefined));
   });
 
   describe('asking the provider', () => {
