@@ -15,20 +15,30 @@ import {
 import { openSqliteStore, type Handoff } from '../../lib/store';
 import type { StoreNode } from '../../nodes/shared/store-registry';
 
+const tab = { id: 't1', type: 'tab' };
+const storeNode = (dir: TestDir): FlowNode => ({
+  id: 'store',
+  type: 'oms-store',
+  name: 'custody test store',
+  path: dir.storeFile,
+  resumeAfter: '1',
+});
+const move = (id: string, event: string, next: string): FlowNode => ({
+  id,
+  z: 't1',
+  type: 'oms-lifecycle',
+  store: 'store',
+  by: 'event',
+  value: event,
+  wires: [[next], []],
+});
+
 /** create → function (drops the first `drops` messages) → validate → out. */
 function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
   return [
-    { id: 't1', type: 'tab' },
-    { id: 'store', type: 'oms-store', name: 'custody test store', path: dir.storeFile, resumeAfter: '1' },
-    {
-      id: 'life-create',
-      z: 't1',
-      type: 'oms-lifecycle',
-      store: 'store',
-      by: 'event',
-      value: 'create',
-      wires: [['lossy'], []],
-    },
+    tab,
+    storeNode(dir),
+    move('life-create', 'create', 'lossy'),
     {
       id: 'lossy',
       z: 't1',
@@ -37,15 +47,7 @@ function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
       outputs: 1,
       wires: [['life-validate']],
     },
-    {
-      id: 'life-validate',
-      z: 't1',
-      type: 'oms-lifecycle',
-      store: 'store',
-      by: 'event',
-      value: 'validate',
-      wires: [['out'], []],
-    },
+    move('life-validate', 'validate', 'out'),
     { id: 'out', z: 't1', type: 'helper' },
   ];
 }
@@ -53,41 +55,11 @@ function lossyFlow(dir: TestDir, drops: number): FlowNode[] {
 /** create → validate → retry → out: validate goes straight into a node that always writes. */
 function intoRetryFlow(dir: TestDir): FlowNode[] {
   return [
-    { id: 't1', type: 'tab' },
-    { id: 'store', type: 'oms-store', name: 'custody test store', path: dir.storeFile, resumeAfter: '1' },
-    {
-      id: 'life-create',
-      z: 't1',
-      type: 'oms-lifecycle',
-      store: 'store',
-      by: 'event',
-      value: 'create',
-      wires: [['life-validate'], []],
-    },
-    {
-      id: 'life-validate',
-      z: 't1',
-      type: 'oms-lifecycle',
-      store: 'store',
-      by: 'event',
-      value: 'validate',
-      wires: [['retry'], []],
-    },
-    {
-      id: 'retry',
-      z: 't1',
-      type: 'oms-retry',
-      store: 'store',
-      attempts: 3,
-      initialDelay: 0.02,
-      multiplier: 2,
-      maxDelay: 0.1,
-      deadline: 10,
-      jitter: false,
-      ackTimeout: 30,
-      requireAck: true,
-      wires: [['out'], []],
-    },
+    tab,
+    storeNode(dir),
+    move('life-create', 'create', 'life-validate'),
+    move('life-validate', 'validate', 'retry'),
+    { id: 'retry', z: 't1', type: 'oms-retry', store: 'store', requireAck: true, wires: [['out'], []] },
     { id: 'out', z: 't1', type: 'helper' },
   ];
 }
@@ -200,8 +172,9 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
   it('lets a move that goes straight into a retry stay under the checkpoint it came with', async () => {
     await helper.load([...omsNodes(), ...coreNodes()], intoRetryFlow(dir));
     // Which nodes write a custody row (the SQLite store's handoff, inside each node's write).
-    const storeNode = helper.getNode('store') as unknown as StoreNode;
-    const custody = storeNode.store?.custody as unknown as { handOffSync(h: Handoff): unknown };
+    const custody = (helper.getNode('store') as unknown as StoreNode).store?.custody as unknown as {
+      handOffSync(h: Handoff): unknown;
+    };
     const handOffSync = custody.handOffSync.bind(custody);
     const writers: string[] = [];
     custody.handOffSync = (h: Handoff) => {
