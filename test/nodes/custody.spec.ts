@@ -64,6 +64,32 @@ function intoRetryFlow(dir: TestDir): FlowNode[] {
   ];
 }
 
+/** A checkpoint of node life-create holding `message`, written by a runtime that has stopped. */
+async function leftByStoppedRuntime(
+  dir: TestDir,
+  orderRef: string,
+  token: string,
+  message: object,
+): Promise<void> {
+  const other = openSqliteStore({ file: dir.storeFile });
+  try {
+    const result = await other.custody.handOff({
+      orderRef,
+      holder: 'life-create',
+      kind: 'checkpoint',
+      port: 0,
+      message: JSON.stringify(message),
+      token,
+      owner: 'a-runtime-that-stopped',
+      at: 0,
+      leaseUntil: 0,
+    });
+    assert.deepEqual(result, { ok: true });
+  } finally {
+    await other.close();
+  }
+}
+
 /** The custody rows the admin API reports stalled, once there is one. */
 function stalledOrders(
   what: string,
@@ -138,23 +164,7 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
     const arrived: Msg[] = [];
     helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
     // A checkpoint whose msg.oms no step can read (written by a runtime that has stopped).
-    const other = openSqliteStore({ file: dir.storeFile });
-    try {
-      const result = await other.custody.handOff({
-        orderRef: 'X1',
-        holder: 'life-create',
-        kind: 'checkpoint',
-        port: 0,
-        message: JSON.stringify({ payload: {}, oms: { orderRef: 'X1', state: 7 } }),
-        token: 'bad-1',
-        owner: 'a-runtime-that-stopped',
-        at: 0,
-        leaseUntil: 0,
-      });
-      assert.deepEqual(result, { ok: true });
-    } finally {
-      await other.close();
-    }
+    await leftByStoppedRuntime(dir, 'X1', 'bad-1', { payload: {}, oms: { orderRef: 'X1', state: 7 } });
     helper.getNode('life-create').receive({ payload: {}, oms: { orderRef: 'G1', correlationId: 'c3' } });
     const stalled = await stalledOrders('the unreadable checkpoint to be reported stalled', 15000);
     assert.deepEqual(
@@ -212,29 +222,18 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
           to,
           event,
         }));
-      const result = await other.custody.handOff({
-        orderRef: 'V1',
-        holder: 'life-create',
-        kind: 'checkpoint',
-        port: 0,
-        message: JSON.stringify({
-          payload: {},
-          oms: {
-            orderRef: 'V1',
-            correlationId: 'c5',
-            state: 'Created',
-            custody: { token: 'k-1', holder: 'life-create' },
-          },
-        }),
-        token: 'k-1',
-        owner: 'a-runtime-that-stopped',
-        at: 0,
-        leaseUntil: 0,
-      });
-      assert.deepEqual(result, { ok: true });
     } finally {
       await other.close();
     }
+    await leftByStoppedRuntime(dir, 'V1', 'k-1', {
+      payload: {},
+      oms: {
+        orderRef: 'V1',
+        correlationId: 'c5',
+        state: 'Created',
+        custody: { token: 'k-1', holder: 'life-create' },
+      },
+    });
     await helper.load([...omsNodes(), ...coreNodes()], intoRetryFlow(dir));
     const arrived: Msg[] = [];
     helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
