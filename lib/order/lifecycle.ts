@@ -271,22 +271,6 @@ export function applyMove(
   return asState ? applyTarget(current, requested) : applyEvent(current, requested);
 }
 
-/**
- * A move run again from a checkpoint: refused from the order's `current` state, but made before
- * from the state the message `carried` — then it succeeds again, idempotent, to where it led.
- * The caller knows the moves since were made under the message's own custody token.
- */
-export function replayedMove(
-  carried: string | undefined,
-  current: string | undefined,
-  requested: string,
-  asState: boolean,
-): TransitionResult | undefined {
-  if (carried === current) return undefined;
-  const then = applyMove(carried, requested, asState);
-  return then.ok ? { ...then, idempotent: true } : undefined;
-}
-
 /** msg.oms.lifecycle as a move leaves the node: what happened, or why it was refused. */
 export function lifecycleRecord(result: TransitionResult, at: string): Record<string, unknown> {
   return result.ok

@@ -197,15 +197,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
-  {
-    version: 6,
-    description: 'the custody token each order was last moved under',
-    sql: `
-      -- A move run again from a checkpoint the order moved on from without a new one (a step
-      -- that stays under it) is recognised by it (docs/reliability.md).
-      ALTER TABLE orders ADD COLUMN moved_under TEXT;
-    `,
-  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { openDatabase, type DriverName, type SqlDatabase } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { GroupCommit, type DurableSync, type Write } from './group-commit';
-import { json, jsonOrNull, likePattern, num, str, withOptional, type Row } from './rows';
+import { json, jsonOrNull, likePattern, num, str, type Row } from './rows';
 import { SqliteFraudHistory, SqliteHolds } from './sqlite-fraud';
 import { custodyApplier, SqliteCustody, type ApplyCustody } from './sqlite-custody';
 import { SqliteRetries } from './sqlite-retries';
@@ -32,7 +32,6 @@ import type {
   Orders,
   Page,
   RetryQueue,
-  StateContext,
   StateDecision,
   TransitionContext,
   TransitionOutcome,
@@ -365,22 +364,20 @@ class SqliteOrders implements Orders {
 
   async transition(
     context: TransitionContext,
-    decide: (current: string | undefined, state: StateContext) => StateDecision,
+    decide: (current?: string) => StateDecision,
     custody?: (outcome: TransitionOutcome) => CustodyStep | undefined,
   ): Promise<TransitionOutcome> {
     const { db } = this;
     return this.write((): TransitionOutcome => {
-      const row = db
-        .prepare('SELECT state, moved_under FROM orders WHERE order_ref = ?')
-        .get(context.orderRef) as Row | undefined;
+      const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
+        Row | undefined;
       const from = str(row?.state);
-      const decision = decide(from, withOptional<StateContext>({}, { movedUnder: str(row?.moved_under) }));
+      const decision = decide(from);
       if (decision.ok && !decision.idempotent) {
         db.prepare(
-          `INSERT INTO orders (order_ref, state, created_at, updated_at, moved_under) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (order_ref) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
-               moved_under = excluded.moved_under`,
-        ).run(context.orderRef, decision.to, context.at, context.at, context.token ?? null);
+          `INSERT INTO orders (order_ref, state, created_at, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (order_ref) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+        ).run(context.orderRef, decision.to, context.at, context.at);
       }
       const detail =
         decision.ok && decision.idempotent

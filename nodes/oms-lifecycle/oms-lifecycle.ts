@@ -9,16 +9,9 @@ import {
   isOrderEvent,
   isOrderState,
   lifecycleRecord,
-  replayedMove,
   type TransitionResult,
 } from '../../lib/order/lifecycle';
-import {
-  CustodyConflict,
-  type OmsStore,
-  type StateContext,
-  type StateDecision,
-  type TransitionContext,
-} from '../../lib/store';
+import { CustodyConflict, type OmsStore, type StateDecision, type TransitionContext } from '../../lib/store';
 import { omsMessage, settleOrder, type OmsMessage } from '../shared/custody';
 import { defineOmsNode, type OmsNodeConfig } from '../shared/oms-node';
 
@@ -61,21 +54,15 @@ export = function register(RED: NodeAPI): void {
         let result: TransitionResult | undefined;
         // Without a fixed value, a state name in msg.oms.transition is a target, anything else an event.
         const asState = fixed ? by === 'state' : isOrderState(requested);
-        const token = oms.custody?.token;
         const context = (): TransitionContext => ({
           orderRef,
           at: Date.now(),
           nodeId: node.id,
           template: formatTemplate(oms),
           correlationId: oms.correlationId,
-          ...(token ? { token } : {}),
         });
-        const decide = (current: string | undefined, { movedUnder }: StateContext): StateDecision => {
+        const decide = (current?: string): StateDecision => {
           result = applyMove(current, requested, asState);
-          // Run again from a checkpoint the order moved on from under the same token (this node
-          // and the next ones stayed under it): the move was made then; idempotent.
-          if (!result.ok && token !== undefined && movedUnder === token)
-            result = replayedMove(oms.state, current, requested, asState) ?? result;
           return result.ok
             ? { ok: true, to: result.to, event: result.event, idempotent: result.idempotent }
             : { ok: false, to: result.to, event: result.event, reason: result.reason };
@@ -91,15 +78,15 @@ export = function register(RED: NodeAPI): void {
           return moved ? 0 : 1;
         };
         // A committed custody step settled the order's import ledger entry in its transaction;
-        // a refused one was undone with it. A move is idempotent on re-delivery (above), so an
-        // order going straight on into OMS nodes stays under the checkpoint it arrived with,
-        // whose step settled the entry: the next node to write takes it by its token.
+        // a refused one was undone with it. A move is idempotent on re-delivery (applyMove), so
+        // an order going straight on into a retry or dead letter stays under the checkpoint it
+        // arrived with, whose step settled the entry: that node takes it by its token.
         let stepped = false;
         let settled = false;
         try {
           await store.orders.transition(context(), decide, (outcome) => {
             const port = leave(new Date(outcome.audit.at).toISOString());
-            if (custody.stays(record, port)) {
+            if (custody.stays(record, port, 'writing')) {
               stepped = true;
               return undefined;
             }

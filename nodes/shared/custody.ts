@@ -139,19 +139,30 @@ let tokenCount = 0;
 
 const direct = new Map<string, boolean>();
 
+/**
+ * Custody nodes that write the order on every arrival (a record, a dead letter), never leaving
+ * it under the checkpoint it came with.
+ */
+const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-letter']);
+
 /** The nodes wired to `port` of `nodeId` when every one takes custody (OMS nodes), else none. */
 function straightTargets(RED: NodeAPI, nodeId: string, port: number): readonly string[] {
-  return wiredStraightToCustody(RED, nodeId, port) ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? []) : [];
+  return wiredStraightTo(RED, nodeId, port) ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? []) : [];
 }
 
-/** Whether every node wired to `port` of `nodeId` takes custody itself (and there is one). */
-export function wiredStraightToCustody(RED: NodeAPI, nodeId: string, port: number): boolean {
-  const key = `${nodeId}:${port}`;
+/** Whether every node wired to `port` of `nodeId` is of `types` (and there is one). */
+export function wiredStraightTo(
+  RED: NodeAPI,
+  nodeId: string,
+  port: number,
+  types: ReadonlySet<string> = CUSTODY_TYPES,
+): boolean {
+  const key = `${nodeId}:${port}:${types === CUSTODY_TYPES ? 'custody' : 'writing'}`;
   const known = direct.get(key);
   if (known !== undefined) return known;
   const nodes = flowGraph(RED);
   const targets = nodes.get(nodeId)?.wires?.[port] ?? [];
-  const answer = targets.length > 0 && targets.every((id) => CUSTODY_TYPES.has(nodes.get(id)?.type ?? ''));
+  const answer = targets.length > 0 && targets.every((id) => types.has(nodes.get(id)?.type ?? ''));
   direct.set(key, answer);
   return answer;
 }
@@ -275,10 +286,16 @@ export class CustodyHand {
   /**
    * Whether a step that is idempotent to run again leaves the order under the checkpoint `msg`
    * arrived with when it sends it by `port`: it arrived under custody and every node on that
-   * output takes custody itself, by that token (CustodyOptions.rerunnable; oms-lifecycle).
+   * output takes custody itself, by that token (CustodyOptions.rerunnable). `writing`: only
+   * nodes that always write the order (oms-retry, oms-dead-letter) — for a step that changes
+   * the order's state (oms-lifecycle): run again from that checkpoint, a second such step
+   * before the next write would find the order a move further on than it expects, and refuse.
    */
-  stays(msg: Msg, port: number): boolean {
-    return markerOf(msg) !== undefined && wiredStraightToCustody(this.RED, this.node.id, port);
+  stays(msg: Msg, port: number, into: 'custody' | 'writing' = 'custody'): boolean {
+    return (
+      markerOf(msg) !== undefined &&
+      wiredStraightTo(this.RED, this.node.id, port, into === 'writing' ? ALWAYS_WRITING : CUSTODY_TYPES)
+    );
   }
 
   /** Vouches for the checked order in `msg` to the nodes on `port`, when all are OMS nodes (lib/order/vouch). */

@@ -37,14 +37,6 @@ export interface TransitionContext {
   template?: string;
   correlationId?: string;
   detail?: unknown;
-  /** The custody token the moving message carries; recorded with a move (`movedUnder`). */
-  token?: string;
-}
-
-/** What `decide` learns of the order beside its state. */
-export interface StateContext {
-  /** The custody token of the message that made the order's last move (none: an untracked one). */
-  movedUnder?: string;
 }
 
 export interface TransitionOutcome {
@@ -54,14 +46,11 @@ export interface TransitionOutcome {
 }
 
 export interface Orders {
-  /**
-   * Reads the state, applies `decide`, writes the new state (with `context.token` as its
-   * `movedUnder`) and the audit entry, atomically.
-   */
+  /** Reads the state, applies `decide`, writes the new state and the audit entry, atomically. */
   /** `custody` is worked out from the outcome and applied in the same transaction. */
   transition(
     context: TransitionContext,
-    decide: (current: string | undefined, context: StateContext) => StateDecision,
+    decide: (current?: string) => StateDecision,
     custody?: (outcome: TransitionOutcome) => CustodyStep | undefined,
   ): Promise<TransitionOutcome>;
   get(orderRef: string): Promise<OrderRecord | undefined>;

@@ -17,7 +17,6 @@ import {
   isOrderState,
   isTerminal,
   mermaidDiagram,
-  replayedMove,
 } from '../../../lib/order/lifecycle';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
@@ -117,24 +116,6 @@ describe('lib/order/lifecycle', () => {
       TRANSITIONS.filter((t) => t.from.length === 0).map((t) => t.event),
       ['create'],
     );
-  });
-
-  it('recognises a move run again from the state its message carried', () => {
-    const again = replayedMove('Created', 'PaymentAuthorized', 'validate', false);
-    assert.deepEqual(again, {
-      ok: true,
-      from: 'Created',
-      to: 'Validated',
-      event: 'validate',
-      idempotent: true,
-    });
-    assert.equal(
-      replayedMove('Created', 'PaymentAuthorized', 'authorizePayment', false),
-      undefined,
-      'not legal from the state carried',
-    );
-    assert.equal(replayedMove('Created', 'Created', 'validate', false), undefined, 'nothing moved since');
-    assert.equal(replayedMove(undefined, 'Validated', 'Created', true)?.to, 'Created');
   });
 
   it('walks the happy path Created -> Complete by events', () => {

@@ -195,22 +195,6 @@ forEachStore('orders and audit trail', ({ openStore }) => {
     assert.deepEqual(trail[1].detail, { idempotent: true });
     assert.equal((await store.orders.get('A1'))?.updatedAt, 1);
   });
-
-  it('tells decide the custody token the last move was made under (none for an untracked one)', async () => {
-    const store = openStore();
-    const seen: Array<string | undefined> = [];
-    const move = (at: number, to: string, token?: string, idempotent = false) =>
-      store.orders.transition({ orderRef: 'A1', at, ...(token ? { token } : {}) }, (_current, state) => {
-        seen.push(state.movedUnder);
-        return { ok: true, to, event: to.toLowerCase(), idempotent };
-      });
-    await move(1, 'Created', 't-1');
-    await move(2, 'Validated', 't-2');
-    await move(3, 'Validated', 't-3', true); // an idempotent move changes nothing, its token neither
-    await move(4, 'OnHold');
-    await move(5, 'Validated', 't-4');
-    assert.deepEqual(seen, [undefined, 't-1', 't-2', 't-2', undefined]);
-  });
 });
 
 forEachStore('retry queue', ({ openStore }) => {
