@@ -29,6 +29,8 @@ export interface DurableSync {
   sync(done: (error: Error | null) => void): void;
   /** The same, blocking (when the store closes). */
   syncNow(): void;
+  /** Releases the file; called once no sync is running any more. */
+  close(): void;
 }
 
 export class GroupCommit {
@@ -37,6 +39,8 @@ export class GroupCommit {
   private closed = false;
   /** Committed groups waiting for the fsync after the one running now. */
   private unsynced: Committed[] = [];
+  /** The groups the fsync running now covers (settled by close() if it comes first). */
+  private inFlight: Committed[] = [];
   private syncing = false;
   /** An fsync failed: the kernel may have dropped the pages, so nothing written since is trusted. */
   private syncFailure: Error | undefined;
@@ -67,6 +71,10 @@ export class GroupCommit {
     const jobs = this.jobs;
     this.jobs = [];
     if (jobs.length === 0) return;
+    if (this.syncFailure) {
+      for (const job of jobs) job.reject(this.syncFailure);
+      return;
+    }
     const outcomes: Outcome[] = [];
     try {
       this.db.transaction(() => {
@@ -95,17 +103,28 @@ export class GroupCommit {
     this.unsynced = [];
     if (groups.length === 0 || !this.durable) return;
     this.syncing = true;
-    this.durable.sync((error) => {
+    this.inFlight = groups;
+    const durable = this.durable;
+    durable.sync((error) => {
       this.syncing = false;
-      this.synced(groups, error);
+      const covered = this.inFlight;
+      this.inFlight = [];
+      if (this.closed) {
+        // close() settled these already (with a blocking sync): only the file is left to release.
+        durable.close();
+        return;
+      }
+      this.synced(covered, error);
       this.syncNext();
     });
   }
 
   private synced(groups: Committed[], error: Error | null): void {
-    if (error) {
+    // After a failed fsync a later one may succeed without the lost pages: nothing is trusted.
+    if (error || this.syncFailure) {
+      error ??= this.syncFailure ?? null;
       this.syncFailure ??= Object.assign(
-        new Error(`The OMS store could not write to its disk (fsync: ${error.message}); restart Node-RED`),
+        new Error(`The OMS store could not write to its disk (fsync: ${error?.message}); restart Node-RED`),
         { code: 'OMS_STORE_SYNC' },
       );
       for (const group of groups) for (const job of group.jobs) job.reject(this.syncFailure);
@@ -115,20 +134,26 @@ export class GroupCommit {
     for (const group of groups) settle(group);
   }
 
+  /** Commits what is queued and makes every committed group durable now, blocking; then closes. */
   close(): void {
+    if (this.closed) return;
     this.flush();
     this.closed = true;
-    if (!this.durable || this.unsynced.length === 0) return;
-    // The fsync running now covers earlier groups; this one covers the rest before the file closes.
-    const groups = this.unsynced;
+    if (!this.durable) return;
+    const groups = [...this.inFlight, ...this.unsynced];
+    this.inFlight = [];
     this.unsynced = [];
-    let error: Error | null = null;
-    try {
-      this.durable.syncNow();
-    } catch (err) {
-      error = err as Error;
+    if (groups.length > 0) {
+      let error: Error | null = null;
+      try {
+        this.durable.syncNow();
+      } catch (err) {
+        error = err as Error;
+      }
+      this.synced(groups, error);
     }
-    this.synced(groups, error);
+    // The fsync on the thread pool, if one still runs, releases the file when it returns.
+    if (!this.syncing) this.durable.close();
   }
 }
 

@@ -68,14 +68,7 @@ export class SqliteCustody implements Custody {
     }
     // The next durable step (or a newer copy taken by the same queue) supersedes a retry record
     // still waiting for the step's outcome or for its next attempt.
-    if (
-      row &&
-      row.kind === 'retry' &&
-      typeof row.ref === 'number' &&
-      (row.holder !== h.holder || row.ref !== h.ref)
-    ) {
-      db.prepare(`DELETE FROM retries WHERE id = ? AND state IN ('inflight', 'waiting')`).run(row.ref);
-    }
+    if (row && (row.holder !== h.holder || row.ref !== h.ref)) this.supersede(row);
     db.prepare(
       `INSERT INTO custody (order_ref, holder, kind, port, ref, token, state, owner, lease_until, resumes,
                             updated_at, stalled_at, stalled_reason, message)
@@ -107,13 +100,30 @@ export class SqliteCustody implements Custody {
     this.db.prepare('UPDATE ledger SET settled = 1 WHERE order_key = ? AND settled = 0').run(orderKey);
   }
 
+  /** A retry record that held the order, waiting for its step or its next attempt, goes. */
+  private supersede(row: Row): void {
+    if (row.kind === 'retry' && typeof row.ref === 'number')
+      this.db.prepare(`DELETE FROM retries WHERE id = ? AND state IN ('inflight', 'waiting')`).run(row.ref);
+  }
+
   /** Deletes the row when `expect` matches it (or the order is this holder's); synchronously. */
   releaseSync(orderRef: string, expect: string | undefined, holder: string): boolean {
-    const info =
-      expect === undefined
-        ? this.db.prepare('DELETE FROM custody WHERE order_ref = ? AND holder = ?').run(orderRef, holder)
-        : this.db.prepare('DELETE FROM custody WHERE order_ref = ? AND token = ?').run(orderRef, expect);
-    return Number(info.changes) > 0;
+    const row = this.db
+      .prepare('SELECT holder, kind, token, ref FROM custody WHERE order_ref = ?')
+      .get(orderRef) as Row | undefined;
+    if (!row || (expect === undefined ? row.holder !== holder : row.token !== expect)) return false;
+    this.supersede(row);
+    this.db.prepare('DELETE FROM custody WHERE order_ref = ?').run(orderRef);
+    return true;
+  }
+
+  /** Whether the order is still held under `expect` (a step staying under it); synchronously. */
+  holdsSync(orderRef: string, expect: string): boolean {
+    return str(this.tokenRow(orderRef)?.token) === expect;
+  }
+
+  private tokenRow(orderRef: string): Row | undefined {
+    return this.db.prepare('SELECT token FROM custody WHERE order_ref = ?').get(orderRef) as Row | undefined;
   }
 
   handOff(h: Handoff): Promise<HandoffResult> {
@@ -134,9 +144,7 @@ export class SqliteCustody implements Custody {
   }
 
   async tokenOf(orderRef: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT token FROM custody WHERE order_ref = ?').get(orderRef) as
-      Row | undefined;
-    return str(row?.token);
+    return str(this.tokenRow(orderRef)?.token);
   }
 
   claimDue(
@@ -267,6 +275,12 @@ export type ApplyCustody = (step: CustodyStep | undefined, ref?: { id: number; p
 export function custodyApplier(custody: SqliteCustody): ApplyCustody {
   return (step, ref) => {
     if (!step) return;
+    if ('stay' in step) {
+      const { orderRef, expect } = step.stay;
+      if (!custody.holdsSync(orderRef, expect))
+        throw new CustodyConflict(orderRef, { ok: false, reason: 'stale' });
+      return;
+    }
     if ('release' in step) {
       const { orderRef, expect, holder, settle } = step.release;
       custody.releaseSync(orderRef, expect, holder);

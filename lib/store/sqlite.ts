@@ -94,12 +94,23 @@ export function openSqliteStore(options: SqliteStoreOptions): OmsStore {
  * of its own is open, and an fd held from the start sees every write-back error). Undefined
  * when the file cannot be opened: SQLite then syncs in COMMIT (synchronous=FULL).
  */
-function walSync(file: string): (DurableSync & { close(): void }) | undefined {
+function walSync(file: string): DurableSync | undefined {
   let fd: number;
   try {
     fd = openSync(`${file}-wal`, 'r+'); // write access: Windows flushes only such a handle
   } catch {
     return undefined;
+  }
+  // The WAL may be new: its name in the folder must survive a power loss as well.
+  try {
+    const dir = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // Not possible everywhere (Windows cannot open a folder): the file's own fsync stays.
   }
   return {
     sync: (done) => fsync(fd, (error) => done(error)),
@@ -146,7 +157,7 @@ class SqliteStore implements OmsStore {
   constructor(
     private readonly db: Db,
     readonly location: string,
-    private readonly wal?: DurableSync & { close(): void },
+    wal?: DurableSync,
   ) {
     this.driver = db.driver;
     this.group = new GroupCommit(db, wal);
@@ -169,8 +180,7 @@ class SqliteStore implements OmsStore {
     this.group.close();
     // Folds the WAL back into the main file so a copied .db is complete on its own.
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    this.db.close();
-    this.wal?.close();
+    this.db.close(); // the WAL file itself is released by the group commit, once no fsync runs
   }
 }
 

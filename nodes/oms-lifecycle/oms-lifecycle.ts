@@ -88,7 +88,8 @@ export = function register(RED: NodeAPI): void {
             const port = leave(new Date(outcome.audit.at).toISOString());
             if (custody.stays(record, port, 'writing')) {
               stepped = true;
-              return undefined;
+              // The move commits alone, while the checkpoint still holds the order by its token.
+              return custody.stayStep(record);
             }
             const step = custody.step(record, port);
             stepped = step !== undefined;

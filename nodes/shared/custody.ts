@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { envelopeOf, readEnvelope, setEnvelope } from '../../lib/order/envelope';
 import { isOrderState, isTerminal } from '../../lib/order/lifecycle';
-import { passVouch, vouchFor } from '../../lib/order/vouch';
+import { passVouch, takeVouch, vouchFor } from '../../lib/order/vouch';
 import {
   encodeMessage,
   type CustodyKind,
@@ -298,15 +298,32 @@ export class CustodyHand {
     );
   }
 
-  /** Vouches for the checked order in `msg` to the nodes on `port`, when all are OMS nodes (lib/order/vouch). */
+  /** The step of a write that leaves the order under the checkpoint `msg` came with (see `stays`). */
+  stayStep(msg: Msg): CustodyStep | undefined {
+    const marker = markerOf(msg);
+    const orderRef = orderRefOf(msg);
+    return marker && orderRef ? { stay: { orderRef, expect: marker.token } } : undefined;
+  }
+
+  /**
+   * Vouches for the checked order in `msg` to the node on `port` when it is one OMS node
+   * (lib/order/vouch). Not to several: Node-RED gives all but one a copy, and the vouch for the
+   * others would stay on the object that goes on.
+   */
   vouch(msg: Msg, port: number): void {
-    const targets = straightTargets(this.RED, this.node.id, port);
-    if (targets.length > 0) vouchFor(msg.payload, targets);
+    const target = this.soleTarget(port);
+    if (target) vouchFor(msg.payload, [target]);
   }
 
   /** A node that forwards the order unread passes on what was vouched for to it. */
   passVouch(msg: Msg, port: number): void {
-    passVouch(msg.payload, this.node.id, straightTargets(this.RED, this.node.id, port));
+    const target = this.soleTarget(port);
+    passVouch(msg.payload, this.node.id, target ? [target] : []);
+  }
+
+  private soleTarget(port: number): string | undefined {
+    const targets = straightTargets(this.RED, this.node.id, port);
+    return targets.length === 1 ? targets[0] : undefined;
   }
 
   /** Whether what leaves by `port` can reach another custody node. */
@@ -328,6 +345,7 @@ export class CustodyHand {
       const { orderRef, expect, holder } = step.release;
       return (await ctx.store.custody.release(orderRef, expect, holder)) || expect === undefined;
     }
+    if (!('handoff' in step)) return true;
     const result = await ctx.store.custody.handOff(step.handoff);
     if (result.ok) return true;
     if (result.reason === 'another') {
@@ -412,7 +430,10 @@ export function onOrders(
     }
     custody.isStale(record).then(
       (stale) => {
-        if (stale) return done();
+        if (stale) {
+          takeVouch(record.payload, node.id); // not read: not left on the object either
+          return done();
+        }
         let sending: Promise<unknown> = Promise.resolve();
         const handOn: Send = (outputs) => {
           const list = Array.isArray(outputs) ? outputs : [outputs];

@@ -56,11 +56,15 @@ export interface Handoff {
 }
 
 /**
- * What a port write does to custody in the same transaction: hand the order on, or release it.
- * A refused handoff throws CustodyConflict and undoes the whole write.
+ * What a port write does to custody in the same transaction: hand the order on, release it, or
+ * leave it where it is (`stay`: a step that goes on under the checkpoint its message came with,
+ * which must still hold the order under that token). A refused step throws CustodyConflict and
+ * undoes the whole write.
  */
 export type CustodyStep =
-  { handoff: Handoff } | { release: { orderRef: string; expect?: string; holder: string; settle?: string } };
+  | { handoff: Handoff }
+  | { release: { orderRef: string; expect?: string; holder: string; settle?: string } }
+  | { stay: { orderRef: string; expect: string } };
 
 export type HandoffResult =
   | { ok: true }
@@ -122,7 +126,10 @@ export interface Custody {
   handOff(h: Handoff): Promise<HandoffResult>;
   /** Several handoffs in one commit, each decided on its own. */
   handOffMany(hs: readonly Handoff[]): Promise<HandoffResult[]>;
-  /** The order left the pack's care (final state at the end of the flow): the row goes. */
+  /**
+   * The order left the pack's care (final state at the end of the flow): the row goes, and a
+   * retry record it held the order by, as a handoff would supersede it.
+   */
   release(orderRef: string, expect: string | undefined, holder: string): Promise<boolean>;
   get(orderRef: string): Promise<CustodyRecord | undefined>;
   /** The token of the row, read without a write (a stale copy is dropped on arrival). */

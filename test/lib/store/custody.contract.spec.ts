@@ -91,6 +91,41 @@ forEachStore('custody', ({ openStore }) => {
     assert.equal((await store.custody.get('C1'))?.holder, 'step');
   });
 
+  it('a release supersedes the retry record that held the order, as a handoff does', async () => {
+    const store = openStore();
+    const id = await store.retries.add(
+      'queue-1',
+      { message: '{}', orderRef: 'R1', at: 1_000, dueAt: 61_000, owner: 'runtime-1' },
+      { handoff: handoff('R1', { holder: 'queue-1', kind: 'retry', token: 'ignored', message: undefined }) },
+    );
+    // A step behind the queue moves the order to a final state at the end of the flow.
+    await store.orders.transition(
+      { orderRef: 'R1', at: 2_000, nodeId: 'life' },
+      () => ({ ok: true, to: 'Cancelled', event: 'cancel' }),
+      () => ({ release: { orderRef: 'R1', expect: `retry-${id}`, holder: 'life' } }),
+    );
+    assert.equal(await store.custody.get('R1'), undefined);
+    assert.equal(await store.retries.get(id), undefined, 'not left to time out as unacknowledged');
+  });
+
+  it('a write that stays under a checkpoint commits only while the checkpoint holds the token', async () => {
+    const store = openStore();
+    await store.custody.handOff(handoff('S1', { token: 's1' }));
+    const move = (expect: string, to: string) =>
+      store.orders.transition(
+        { orderRef: 'S1', at: 1_000, nodeId: 'life' },
+        () => ({ ok: true, to, event: to.toLowerCase() }),
+        () => ({ stay: { orderRef: 'S1', expect } }),
+      );
+    await move('s1', 'Created');
+    await assert.rejects(
+      move('s0', 'Validated'),
+      (err: unknown) => err instanceof CustodyConflict && err.result.reason === 'stale',
+    );
+    assert.equal((await store.orders.get('S1'))?.state, 'Created', 'the stale move was undone');
+    assert.equal(await store.custody.tokenOf('S1'), 's1', 'the checkpoint is untouched');
+  });
+
   it("settles the order's import ledger entry with a handoff that takes it, not with a refused one", async () => {
     const store = openStore();
     const receipt = (orderNo: string, batchId: string): LedgerReceipt => ({

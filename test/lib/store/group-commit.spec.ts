@@ -83,11 +83,18 @@ describe(`group commit (${driver ?? 'first driver that loads'})`, () => {
     class HeldSync implements DurableSync {
       readonly waiting: Array<(error: Error | null) => void> = [];
       blocking = 0;
+      /** Set once closed; a sync running then would use a file that is gone. */
+      closedWith: number | undefined;
       sync(done: (error: Error | null) => void): void {
+        assert.equal(this.closedWith, undefined, 'no sync after close');
         this.waiting.push(done);
       }
       syncNow(): void {
         this.blocking++;
+      }
+      close(): void {
+        assert.equal(this.closedWith, undefined, 'closed once');
+        this.closedWith = this.waiting.length;
       }
       finish(error: Error | null = null): void {
         const done = this.waiting.shift();
@@ -145,16 +152,28 @@ describe(`group commit (${driver ?? 'first driver that loads'})`, () => {
       await assert.rejects(synced.write(insert(2)), { code: 'OMS_STORE_SYNC' });
     });
 
-    it('syncs what is still unsynced when closed, before answering it', async () => {
+    it('makes every committed group durable when closed, and releases the file after the running sync', async () => {
       const first = synced.write(insert(1));
       await turn();
       const second = synced.write(insert(2));
-      synced.close(); // commits the second group and syncs it at once; the first waits for its sync
-      await second;
+      synced.close(); // commits the second group, then one blocking sync covers both
+      await Promise.all([first, second]);
       assert.equal(sync.blocking, 1);
+      assert.equal(sync.closedWith, undefined, 'not while the first sync still runs on the pool');
       sync.finish();
-      await first;
+      assert.equal(sync.closedWith, 0, 'released once that sync returned');
       assert.deepEqual(rows(), [1, 2]);
+    });
+
+    it('trusts no later sync once one failed: groups committed meanwhile fail too', async () => {
+      const first = synced.write(insert(1));
+      await turn();
+      const during = synced.write(insert(2)); // committed while the first sync runs
+      await turn();
+      sync.finish(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      await assert.rejects(first, { code: 'OMS_STORE_SYNC' });
+      if (sync.waiting.length > 0) sync.finish(); // a later sync that says all is well
+      await assert.rejects(during, { code: 'OMS_STORE_SYNC' });
     });
   });
 });
