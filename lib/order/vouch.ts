@@ -1,8 +1,9 @@
 // msg.payload as an order, checked once per run of OMS nodes: the zod check copies the whole
 // order, and four screening and sourcing steps read it in turn. An OMS node that sends a checked
-// order to one OMS node (nodes/shared/custody.ts: an output wired to that node alone) vouches for
-// that object to it; a node it was vouched to reads it unchecked, once. A node in between that is not an OMS node (a function node that may
-// change the order) breaks the chain: nothing was vouched to it, so the next OMS node checks again.
+// order to one OMS node (nodes/shared/custody.ts: an output wired to that node alone) vouches
+// for that object to it; a node it was vouched to reads it unchecked, once. A node in between
+// that is not an OMS node (a function node that may change the order) breaks the chain: nothing
+// was vouched to it, so the next OMS node checks again.
 import { OrderSchema, type Order } from './model';
 
 /** Payload objects and the nodes an OMS node vouched for them to, each to read once. */

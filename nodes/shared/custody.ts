@@ -147,21 +147,26 @@ const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-lett
 
 /** The nodes wired to `port` of `nodeId` when every one takes custody (OMS nodes), else none. */
 function straightTargets(RED: NodeAPI, nodeId: string, port: number): readonly string[] {
-  return wiredStraightTo(RED, nodeId, port) ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? []) : [];
+  return wiredStraightTo(RED, nodeId, port, 'custody')
+    ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? [])
+    : [];
 }
 
-/** Whether every node wired to `port` of `nodeId` is of `types` (and there is one). */
+const TARGET_TYPES = { custody: CUSTODY_TYPES, writing: ALWAYS_WRITING } as const;
+
+/** Whether every node wired to `port` of `nodeId` is of the `kind` (and there is one). */
 export function wiredStraightTo(
   RED: NodeAPI,
   nodeId: string,
   port: number,
-  types: ReadonlySet<string> = CUSTODY_TYPES,
+  kind: keyof typeof TARGET_TYPES,
 ): boolean {
-  const key = `${nodeId}:${port}:${types === CUSTODY_TYPES ? 'custody' : 'writing'}`;
+  const key = `${nodeId}:${port}:${kind}`;
   const known = direct.get(key);
   if (known !== undefined) return known;
   const nodes = flowGraph(RED);
   const targets = nodes.get(nodeId)?.wires?.[port] ?? [];
+  const types = TARGET_TYPES[kind];
   const answer = targets.length > 0 && targets.every((id) => types.has(nodes.get(id)?.type ?? ''));
   direct.set(key, answer);
   return answer;
@@ -292,10 +297,7 @@ export class CustodyHand {
    * before the next write would find the order a move further on than it expects, and refuse.
    */
   stays(msg: Msg, port: number, into: 'custody' | 'writing' = 'custody'): boolean {
-    return (
-      markerOf(msg) !== undefined &&
-      wiredStraightTo(this.RED, this.node.id, port, into === 'writing' ? ALWAYS_WRITING : CUSTODY_TYPES)
-    );
+    return markerOf(msg) !== undefined && wiredStraightTo(this.RED, this.node.id, port, into);
   }
 
   /** The step of a write that leaves the order under the checkpoint `msg` came with (see `stays`). */
