@@ -4,19 +4,66 @@
 // for that object to it; a node it was vouched to reads it unchecked, once. A node in between
 // that is not an OMS node (a function node that may change the order) breaks the chain: nothing
 // was vouched to it, so the next OMS node checks again.
+//
+// The order's JSON goes along the same chain: the order is written to the store at several
+// hops, unchanged, and encoding it is most of a write's CPU. The JSON belongs to the one OMS
+// node that holds the object intact; it moves with each vouch, and goes whenever the object
+// reaches a node by another way (arrive) or leaves to where no vouch follows.
+import { encodeValue } from '../store/message-codec';
 import { OrderSchema, type Order } from './model';
 
-/** Payload objects and the nodes an OMS node vouched for them to, each to read once. */
-const vouched = new WeakMap<object, Set<string>>();
+/**
+ * Payload objects and the node an OMS node vouched for each to, to read once; `arrived`: the
+ * object reached that node (a vouch is for one arrival: coming back, by Catch, it is not).
+ */
+const vouched = new WeakMap<object, { reader: string; arrived: boolean }>();
 /** What checkOrder returned: orders as the model has them (zod's copy, or one vouched for). */
 const checked = new WeakSet<object>();
+/** A checked order's JSON and the OMS node that holds the order unchanged since it was made. */
+const encoded = new WeakMap<object, { holder: string; json: string }>();
+
+/**
+ * `payload` reaches OMS node `reader`: its JSON stays only when it was vouched for to that node
+ * (came straight from an OMS node); by any other way (a function node, Catch) it may have changed.
+ */
+export function arrive(payload: unknown, reader: string): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  const vouch = vouched.get(payload);
+  if (vouch && vouch.reader === reader && !vouch.arrived) {
+    vouch.arrived = true;
+    return;
+  }
+  vouched.delete(payload);
+  encoded.delete(payload);
+}
+
+/**
+ * The JSON of the checked order `payload` as node `holder` writes it to the store: kept from the
+ * node that wrote it before when the order came on intact, else encoded now (and kept).
+ * Undefined for a payload that is not a checked order (encoded with the message).
+ */
+export function orderJson(payload: unknown, holder: string): string | undefined {
+  if (typeof payload !== 'object' || payload === null || !checked.has(payload)) return undefined;
+  const known = encoded.get(payload);
+  if (known?.holder === holder) return known.json;
+  const json = encodeValue(payload);
+  encoded.set(payload, { holder, json });
+  return json;
+}
+
+/** The order's JSON passes from `from` to `to` with a vouch; without one (`to` undefined) it goes. */
+function handJson(payload: object, from: string, to: string | undefined): void {
+  const known = encoded.get(payload);
+  if (!known) return;
+  if (to !== undefined && known.holder === from) known.holder = to;
+  else encoded.delete(payload);
+}
 
 /** Whether `payload` was vouched for to `reader` (the vouch is used up). */
 export function takeVouch(payload: unknown, reader: string): boolean {
   if (typeof payload !== 'object' || payload === null) return false;
-  const readers = vouched.get(payload);
-  if (!readers?.delete(reader)) return false;
-  if (readers.size === 0) vouched.delete(payload);
+  if (vouched.get(payload)?.reader !== reader) return false;
+  vouched.delete(payload);
   return true;
 }
 
@@ -41,13 +88,20 @@ export function markChecked(order: Order): Order {
   return order;
 }
 
-/** Vouches for `payload` to `readers` when it is an order checkOrder gave (or markChecked). */
-export function vouchFor(payload: unknown, readers: readonly string[]): void {
-  if (typeof payload !== 'object' || payload === null || !checked.has(payload)) return;
-  vouched.set(payload, new Set(readers));
+/**
+ * Node `from` sends `payload` on to OMS node `reader` alone (undefined: to anything else):
+ * vouches for it when it is an order checkOrder gave (or markChecked).
+ */
+export function vouchFor(payload: unknown, from: string, reader: string | undefined): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  handJson(payload, from, reader);
+  if (reader !== undefined && checked.has(payload)) vouched.set(payload, { reader, arrived: false });
 }
 
-/** Passes a vouch on: what was vouched for to `reader` is vouched for to `readers` (a node that only forwards). */
-export function passVouch(payload: unknown, reader: string, readers: readonly string[]): void {
-  if (takeVouch(payload, reader) && readers.length > 0) vouched.set(payload as object, new Set(readers));
+/** Passes a vouch on: what was vouched for to `from` is vouched for to `reader` (a node that only forwards). */
+export function passVouch(payload: unknown, from: string, reader: string | undefined): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  const intact = takeVouch(payload, from);
+  handJson(payload, from, intact ? reader : undefined);
+  if (intact && reader !== undefined) vouched.set(payload, { reader, arrived: false });
 }

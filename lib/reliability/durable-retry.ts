@@ -18,6 +18,7 @@ import {
   type RetryVersion,
 } from '../store';
 import { envelopeOf, setEnvelope, type RetryMarker } from '../order/envelope';
+import { orderJson } from '../order/vouch';
 import type { Classifier } from './classify';
 import { errorFromMessage } from './classify';
 import { errorInfoOf } from './message-error';
@@ -85,10 +86,10 @@ const BATCH = 100;
 const versionOf = (record: RetryRecord): RetryVersion => ({ state: record.state, attempt: record.attempt });
 
 /** The message as it arrived: without a marker of a retry node or a failure. */
-function original(msg: Msg): string {
+function original(msg: Msg, queue: string): string {
   const { error: _error, _msgid: _id, ...rest } = msg;
   if (rest.oms !== undefined) setEnvelope(rest, envelopeOf(msg), { retry: undefined });
-  return encodeMessage(rest);
+  return encodeMessage(rest, orderJson(msg.payload, queue));
 }
 
 export class DurableRetry {
@@ -143,7 +144,13 @@ export class DurableRetry {
     const current = held && held.state === 'inflight' && held.attempt === mine?.attempt ? held : undefined;
     /** Stores a new record; undefined for a stale copy. `tracked`: this queue holds the order. */
     const add = async (withCustody: boolean): Promise<{ id: number; tracked: boolean } | undefined> => {
-      const entry = { message: original(msg), orderRef: ref, at: now, dueAt: now + ackTimeoutMs, owner };
+      const entry = {
+        message: original(msg, queue),
+        orderRef: ref,
+        at: now,
+        dueAt: now + ackTimeoutMs,
+        owner,
+      };
       const step = withCustody ? this.o.custody?.take(msg) : undefined;
       let id: number;
       try {

@@ -4,17 +4,28 @@
 /** Live objects of the HTTP In node: meaningless after a restart and not serialisable. */
 const DROPPED_KEYS = new Set(['req', 'res', 'socket']);
 
-export function encodeMessage(msg: object): string {
+/**
+ * The message as stored. `payloadJson`: msg.payload already encoded (encodeValue), when the
+ * caller knows the payload has not changed since (lib/order/vouch); it goes in as it is.
+ */
+export function encodeMessage(msg: object, payloadJson?: string): string {
   const top: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(msg)) {
-    if (!DROPPED_KEYS.has(key)) top[key] = value;
+    if (!DROPPED_KEYS.has(key) && (payloadJson === undefined || key !== 'payload')) top[key] = value;
   }
+  const rest = encodeValue(top);
+  if (payloadJson === undefined) return rest;
+  return rest === '{}' ? `{"payload":${payloadJson}}` : `{"payload":${payloadJson},${rest.slice(1)}`;
+}
+
+/** A value as JSON the way encodeMessage writes it. */
+export function encodeValue(value: object): string {
   // JSON.stringify gives what toPlain would (Buffer and Date have toJSON, functions and symbols
   // go, holes become null) at a fraction of the cost; only a cycle needs the careful copy.
   try {
-    return JSON.stringify(top, bigintAsText);
+    return JSON.stringify(value, bigintAsText);
   } catch {
-    return JSON.stringify(toPlain(top, []));
+    return JSON.stringify(toPlain(value, []));
   }
 }
 

@@ -110,6 +110,7 @@ export = function register(RED: NodeAPI): void {
 
       node.on('input', (msg, send, done) => {
         const record = omsMessage(msg);
+        custody.arrive(record);
         ctx
           .withStore((store) => move(record, store))
           .then(

@@ -94,7 +94,9 @@ export = function register(RED: NodeAPI): void {
       });
 
       node.on('input', (msg, _send, done) => {
-        schedule.receive(omsMessage(msg)).then(
+        const record = omsMessage(msg);
+        hand.arrive(record);
+        schedule.receive(record).then(
           () => done(),
           (err: Error) => done(err),
         );

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { envelopeOf, readEnvelope, setEnvelope } from '../../lib/order/envelope';
 import { isOrderState, isTerminal } from '../../lib/order/lifecycle';
-import { passVouch, takeVouch, vouchFor } from '../../lib/order/vouch';
+import { arrive, orderJson, passVouch, takeVouch, vouchFor } from '../../lib/order/vouch';
 import {
   encodeMessage,
   type CustodyKind,
@@ -248,7 +248,8 @@ export class CustodyHand {
       kind: options.kind ?? (resumable ? 'checkpoint' : 'end'),
       port,
       // At rest ('end') or held by a record of its own, the message is not needed to resume it.
-      message: resumable && !options.kind ? encodeMessage(msg) : undefined,
+      message:
+        resumable && !options.kind ? encodeMessage(msg, orderJson(msg.payload, this.node.id)) : undefined,
       ref: options.ref,
       token,
       expect,
@@ -313,14 +314,17 @@ export class CustodyHand {
    * others would stay on the object that goes on.
    */
   vouch(msg: Msg, port: number): void {
-    const target = this.soleTarget(port);
-    if (target) vouchFor(msg.payload, [target]);
+    vouchFor(msg.payload, this.node.id, this.soleTarget(port));
+  }
+
+  /** `msg` comes in: what lib/order/vouch keeps of its order holds only if it came straight from an OMS node. */
+  arrive(msg: Msg): void {
+    arrive(msg.payload, this.node.id);
   }
 
   /** A node that forwards the order unread passes on what was vouched for to it. */
   passVouch(msg: Msg, port: number): void {
-    const target = this.soleTarget(port);
-    passVouch(msg.payload, this.node.id, target ? [target] : []);
+    passVouch(msg.payload, this.node.id, this.soleTarget(port));
   }
 
   private soleTarget(port: number): string | undefined {
@@ -424,6 +428,7 @@ export function onOrders(
 ): void {
   node.on('input', (msg, send, done) => {
     const record = omsMessage(msg);
+    custody.arrive(record);
     try {
       readEnvelope(record); // checked once as it comes in; a bad one goes to Catch, named
     } catch (err) {
