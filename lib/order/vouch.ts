@@ -96,6 +96,7 @@ export function vouchFor(payload: unknown, from: string, reader: string | undefi
   if (typeof payload !== 'object' || payload === null) return;
   handJson(payload, from, reader);
   if (reader !== undefined && checked.has(payload)) vouched.set(payload, { reader, arrived: false });
+  else vouched.delete(payload);
 }
 
 /** Passes a vouch on: what was vouched for to `from` is vouched for to `reader` (a node that only forwards). */

@@ -145,7 +145,8 @@ export async function importBatch<M>(o: ImportBatchOptions<M>): Promise<ImportBa
       const event = next.value;
       const common = {
         template: o.template,
-        source: event.type === 'accepted' ? event.order.source : event.source,
+        // A copy: the envelope is not to share an object with the order (whose JSON is kept, lib/order/vouch).
+        source: { ...(event.type === 'accepted' ? event.order.source : event.source) },
         flags: event.flags,
         batchId,
       };

@@ -74,7 +74,9 @@ export = function register(RED: NodeAPI): void {
       }
 
       node.on('input', (msg, _send, done) => {
-        park(omsMessage(msg)).then(
+        const record = omsMessage(msg);
+        custody.arrive(record);
+        park(record).then(
           () => done(),
           (err: Error) => done(err),
         );

@@ -145,13 +145,6 @@ const direct = new Map<string, boolean>();
  */
 const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-letter']);
 
-/** The nodes wired to `port` of `nodeId` when every one takes custody (OMS nodes), else none. */
-function straightTargets(RED: NodeAPI, nodeId: string, port: number): readonly string[] {
-  return wiredStraightTo(RED, nodeId, port, 'custody')
-    ? (flowGraph(RED).get(nodeId)?.wires?.[port] ?? [])
-    : [];
-}
-
 const TARGET_TYPES = { custody: CUSTODY_TYPES, writing: ALWAYS_WRITING } as const;
 
 /** Whether every node wired to `port` of `nodeId` is of the `kind` (and there is one). */
@@ -327,9 +320,15 @@ export class CustodyHand {
     passVouch(msg.payload, this.node.id, this.soleTarget(port));
   }
 
+  /**
+   * The one OMS node wired to `port`, read from this node's own wires: those Node-RED sends on
+   * (during a deploy, the new flow graph may already wire this port elsewhere).
+   */
   private soleTarget(port: number): string | undefined {
-    const targets = straightTargets(this.RED, this.node.id, port);
-    return targets.length === 1 ? targets[0] : undefined;
+    const wires = (this.node as Node & { wires?: string[][] }).wires?.[port];
+    if (wires?.length !== 1) return undefined;
+    const type = this.RED.nodes.getNode(wires[0])?.type;
+    return type !== undefined && CUSTODY_TYPES.has(type) ? wires[0] : undefined;
   }
 
   /** Whether what leaves by `port` can reach another custody node. */
