@@ -71,7 +71,7 @@ describe('order vouching', () => {
     const checkedOrder = (): Record<string, unknown> => {
       const read = checkOrder(sample(), 'address');
       assert.ok('order' in read);
-      return read.order as unknown as Record<string, unknown>;
+      return read.order;
     };
     /** The order ref in the JSON `holder` would write. */
     const refIn = (order: Record<string, unknown>, holder: string): unknown =>
