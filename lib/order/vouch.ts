@@ -14,7 +14,8 @@ import { OrderSchema, type Order } from './model';
 
 /**
  * Payload objects and the node an OMS node vouched for each to, to read once; `arrived`: the
- * object reached that node (a vouch is for one arrival: coming back, by Catch, it is not).
+ * object reached that node. A vouch is for one arrival: should the very object come back to the
+ * node before it used the vouch (Node-RED gives Catch a copy, so only a wire back can), it is not.
  */
 const vouched = new WeakMap<object, { reader: string; arrived: boolean }>();
 /** What checkOrder returned: orders as the model has them (zod's copy, or one vouched for). */
