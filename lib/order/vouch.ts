@@ -26,16 +26,18 @@ const encoded = new WeakMap<object, { holder: string; json: string }>();
 /**
  * `payload` reaches OMS node `reader`: its JSON stays only when it was vouched for to that node
  * (came straight from an OMS node); by any other way (a function node, Catch) it may have changed.
+ * True for the vouched arrival: the message is the very object that node sent, untouched since.
  */
-export function arrive(payload: unknown, reader: string): void {
-  if (typeof payload !== 'object' || payload === null) return;
+export function arrive(payload: unknown, reader: string): boolean {
+  if (typeof payload !== 'object' || payload === null) return false;
   const vouch = vouched.get(payload);
   if (vouch && vouch.reader === reader && !vouch.arrived) {
     vouch.arrived = true;
-    return;
+    return true;
   }
   vouched.delete(payload);
   encoded.delete(payload);
+  return false;
 }
 
 /**

@@ -42,15 +42,19 @@ export = function register(RED: NodeAPI): void {
       if (!ctx.storeNode()?.store) node.status({ fill: 'red', shape: 'ring', text: t('status.noStore') });
 
       /** The move, its audit entry and the order's custody step, in one transaction. */
-      async function move(record: OmsMessage, store: OmsStore): Promise<'moved' | 'refused' | 'stale'> {
-        const oms = readEnvelope(record);
+      async function move(
+        record: OmsMessage,
+        store: OmsStore,
+        straight: boolean,
+      ): Promise<'moved' | 'refused' | 'stale'> {
+        const oms = straight ? envelopeOf(record) : readEnvelope(record);
         const orderRef = oms.orderRef;
         if (!orderRef) throw new OmsError(t('errors.noOrderRef'), 'OMS_NO_ORDER_REF');
         const requested = fixed || (oms.transition ?? '').trim();
         if (!requested)
           throw new OmsError(t('errors.noTransition', { order: orderRef }), 'OMS_NO_TRANSITION');
         // A copy of an order that has moved on since it was sent (resumed twice): not again.
-        if (await custody.isStale(record)) return 'stale';
+        if (await custody.isStale(record, straight)) return 'stale';
         let result: TransitionResult | undefined;
         // Without a fixed value, a state name in msg.oms.transition is a target, anything else an event.
         const asState = fixed ? by === 'state' : isOrderState(requested);
@@ -110,9 +114,9 @@ export = function register(RED: NodeAPI): void {
 
       node.on('input', (msg, send, done) => {
         const record = omsMessage(msg);
-        custody.arrive(record);
+        const straight = custody.arrive(record);
         ctx
-          .withStore((store) => move(record, store))
+          .withStore((store) => move(record, store, straight))
           .then(
             (outcome) => {
               if (outcome === 'stale') return done();

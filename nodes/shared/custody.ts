@@ -207,8 +207,15 @@ export class CustodyHand {
     private readonly context: () => { store: OmsStore; owner: string; leaseMs: number } | undefined,
   ) {}
 
-  /** True when the store holds the order under another token than this copy carries: drop it. */
-  async isStale(msg: Msg): Promise<boolean> {
+  /**
+   * True when the store holds the order under another token than this copy carries: drop it.
+   * A copy that came `straight` from the OMS node that sent it (`arrive`) is not looked up: that
+   * node's handoff, or its own arrival, found the token current a moment ago, and each write
+   * further on compares and sets it, so a copy overtaken in that moment at worst runs an
+   * idempotent step once more before its write is refused.
+   */
+  async isStale(msg: Msg, straight = false): Promise<boolean> {
+    if (straight) return false;
     const marker = markerOf(msg);
     const orderRef = orderRefOf(msg);
     const ctx = this.context();
@@ -310,9 +317,12 @@ export class CustodyHand {
     vouchFor(msg.payload, this.node.id, this.soleTarget(port));
   }
 
-  /** `msg` comes in: what lib/order/vouch keeps of its order holds only if it came straight from an OMS node. */
-  arrive(msg: Msg): void {
-    arrive(msg.payload, this.node.id);
+  /**
+   * `msg` comes in: what lib/order/vouch keeps of its order holds only if it came straight from an
+   * OMS node. True when it did: the very message that node checked and sent, its envelope too.
+   */
+  arrive(msg: Msg): boolean {
+    return arrive(msg.payload, this.node.id);
   }
 
   /** A node that forwards the order unread passes on what was vouched for to it. */
@@ -427,14 +437,16 @@ export function onOrders(
 ): void {
   node.on('input', (msg, send, done) => {
     const record = omsMessage(msg);
-    custody.arrive(record);
+    const straight = custody.arrive(record);
     try {
-      readEnvelope(record); // checked once as it comes in; a bad one goes to Catch, named
+      // Checked once as it comes in (a bad one goes to Catch, named); straight from an OMS node, it was.
+      if (straight) envelopeOf(record);
+      else readEnvelope(record);
     } catch (err) {
       done(err as Error);
       return;
     }
-    custody.isStale(record).then(
+    custody.isStale(record, straight).then(
       (stale) => {
         if (stale) {
           takeVouch(record.payload, node.id); // not read: not left on the object either

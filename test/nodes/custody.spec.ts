@@ -13,6 +13,8 @@ import {
   type TestDir,
 } from '../helpers/oms-runtime';
 import { openSqliteStore, type Handoff } from '../../lib/store';
+import { generateOrder } from '../../lib/sfcc/generate';
+import addressCheckNode from '../../nodes/oms-address-check/oms-address-check';
 import type { StoreNode } from '../../nodes/shared/store-registry';
 
 const tab = { id: 't1', type: 'tab' };
@@ -204,6 +206,75 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
       rows.items.map((r) => [r.kind, r.holder]),
       [['retry', 'retry']],
     );
+  });
+
+  it('takes a copy straight from an OMS node without a look at the store, and refuses it at its write once overtaken', async () => {
+    // Two copies of one order under one token (a resumed duplicate and the original) pass the
+    // address check together; each reaches the move straight from it, vouched for.
+    const order = generateOrder(3);
+    const other = openSqliteStore({ file: dir.storeFile });
+    try {
+      await other.orders.transition({ orderRef: order.orderRef, at: Date.now(), nodeId: 'earlier' }, () => ({
+        ok: true,
+        to: 'Created',
+        event: 'create',
+      }));
+      const at = Date.now();
+      const held = { orderRef: order.orderRef, holder: 'earlier', kind: 'checkpoint' as const, port: 0 };
+      const lease = { token: 'k-1', owner: 'a-runtime', at, leaseUntil: at + 600_000 };
+      assert.deepEqual(await other.custody.handOff({ ...held, ...lease, message: '{}' }), { ok: true });
+    } finally {
+      await other.close();
+    }
+    await helper.load(
+      [...omsNodes(), addressCheckNode, ...coreNodes()],
+      [
+        tab,
+        storeNode(dir),
+        {
+          id: 'check',
+          z: 't1',
+          type: 'oms-address-check',
+          store: 'store',
+          wires: [['life-validate'], ['life-validate'], []],
+        },
+        move('life-validate', 'validate', 'out'),
+        { id: 'out', z: 't1', type: 'helper' },
+      ],
+    );
+    const custody = (helper.getNode('store') as unknown as StoreNode).store?.custody as unknown as {
+      tokenOf(orderRef: string): Promise<string | undefined>;
+    };
+    const tokenOf = custody.tokenOf.bind(custody);
+    let lookups = 0;
+    custody.tokenOf = (orderRef: string) => {
+      lookups++;
+      return tokenOf(orderRef);
+    };
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    const copy = (): Msg => ({
+      payload: structuredClone(order),
+      oms: { orderRef: order.orderRef, state: 'Created', custody: { token: 'k-1', holder: 'earlier' } },
+    });
+    helper.getNode('check').receive(copy());
+    helper.getNode('check').receive(copy());
+    await until('one copy to be moved', () => arrived.length === 1, 10000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(arrived.length, 1, 'the overtaken copy went no further');
+    assert.equal(lookups, 2, 'the address check looked each copy up; the move none');
+    const store = openSqliteStore({ file: dir.storeFile });
+    try {
+      const moves = (await store.orders.trail(order.orderRef)).filter((e) => e.nodeId === 'life-validate');
+      assert.deepEqual(
+        moves.map((e) => [e.kind, e.to, (e.detail as { idempotent?: boolean } | undefined)?.idempotent]),
+        [['transition', 'Validated', undefined]],
+        'one move; the second copy left no trace',
+      );
+      assert.equal((await store.custody.get(order.orderRef))?.holder, 'life-validate');
+    } finally {
+      await store.close();
+    }
   });
 
   it('runs such a move again, idempotently, when its order is resumed from that checkpoint', async () => {
