@@ -51,7 +51,7 @@ export class SqliteCustody implements Custody {
   handOffSync(h: Handoff): HandoffResult {
     const { db } = this;
     const row = db
-      .prepare('SELECT holder, kind, token, ref FROM custody WHERE order_ref = ?')
+      .prepare('SELECT holder, kind, token, ref, state FROM custody WHERE order_ref = ?')
       .get(h.orderRef) as Row | undefined;
     if (!h.force) {
       if (h.expect !== undefined && (!row || row.token !== h.expect)) {
@@ -69,6 +69,7 @@ export class SqliteCustody implements Custody {
     // The next durable step (or a newer copy taken by the same queue) supersedes a retry record
     // still waiting for the step's outcome or for its next attempt.
     if (row && (row.holder !== h.holder || row.ref !== h.ref)) this.supersede(row);
+    if (row && h.expect !== undefined && row.token === h.expect) this.realignSync(h, str(row.state));
     db.prepare(
       `INSERT INTO custody (order_ref, holder, kind, port, ref, token, state, owner, lease_until, resumes,
                             updated_at, stalled_at, stalled_reason, message)
@@ -117,9 +118,41 @@ export class SqliteCustody implements Custody {
     return true;
   }
 
-  /** Whether the order is still held under `expect` (a step staying under it); synchronously. */
-  holdsSync(orderRef: string, expect: string): boolean {
-    return str(this.tokenRow(orderRef)?.token) === expect;
+  /**
+   * Whether the order is still held under `expect` (a step staying under it), noting the `state`
+   * the step leaves it in; synchronously.
+   */
+  staySync(orderRef: string, expect: string, state: string | undefined): boolean {
+    const info = this.db
+      .prepare('UPDATE custody SET state = coalesce(?, state) WHERE order_ref = ? AND token = ?')
+      .run(state ?? null, orderRef, expect);
+    return Number(info.changes) === 1;
+  }
+
+  /**
+   * A handoff under the token that moves stayed under: when the message leaves in another state
+   * than those moves left the order in, the steps after the checkpoint ran again and took another
+   * way (a resumed copy); the order's state follows the message, with an audit entry.
+   */
+  private realignSync(h: Handoff, left: string | undefined): void {
+    if (h.force || h.state === undefined || left === undefined || left === h.state) return;
+    const info = this.db
+      .prepare('UPDATE orders SET state = ?, updated_at = ? WHERE order_ref = ? AND state = ?')
+      .run(h.state, h.at, h.orderRef, left);
+    if (Number(info.changes) === 0) return;
+    this.db
+      .prepare(
+        `INSERT INTO audit (order_ref, at, kind, from_state, to_state, node_id, detail)
+         VALUES (?, ?, 'realign', ?, ?, ?, ?)`,
+      )
+      .run(
+        h.orderRef,
+        h.at,
+        left,
+        h.state,
+        h.holder,
+        JSON.stringify({ reason: 'the steps after a checkpoint ran again and left the order in this state' }),
+      );
   }
 
   private tokenRow(orderRef: string): Row | undefined {
@@ -276,8 +309,8 @@ export function custodyApplier(custody: SqliteCustody): ApplyCustody {
   return (step, ref) => {
     if (!step) return;
     if ('stay' in step) {
-      const { orderRef, expect } = step.stay;
-      if (!custody.holdsSync(orderRef, expect))
+      const { orderRef, expect, state } = step.stay;
+      if (!custody.staySync(orderRef, expect, state))
         throw new CustodyConflict(orderRef, { ok: false, reason: 'stale' });
       return;
     }

@@ -381,20 +381,22 @@ class SqliteOrders implements Orders {
     return this.write((): TransitionOutcome => {
       const row = db.prepare('SELECT state FROM orders WHERE order_ref = ?').get(context.orderRef) as
         Row | undefined;
-      const from = str(row?.state);
+      const stored = str(row?.state);
+      const from = this.runAgainFrom(context) ?? stored;
       const decision = decide(from);
-      if (decision.ok && !decision.idempotent) {
+      if (decision.ok && (!decision.idempotent || decision.to !== stored)) {
         db.prepare(
           `INSERT INTO orders (order_ref, state, created_at, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (order_ref) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
         ).run(context.orderRef, decision.to, context.at, context.at);
       }
+      const base = from === stored ? context.detail : { ...(context.detail as object), ranAgainOver: stored };
       const detail =
         decision.ok && decision.idempotent
-          ? { ...(context.detail as object | undefined), idempotent: true }
+          ? { ...(base as object | undefined), idempotent: true }
           : !decision.ok
-            ? { ...(context.detail as object | undefined), reason: decision.reason }
-            : context.detail;
+            ? { ...(base as object | undefined), reason: decision.reason }
+            : base;
       const audit = this.appendSync({
         orderRef: context.orderRef,
         at: context.at,
@@ -411,6 +413,19 @@ class SqliteOrders implements Orders {
       this.applyCustody(custody?.(outcome));
       return outcome;
     });
+  }
+
+  /** The message's state when the steps after its checkpoint run again (TransitionContext.carried). */
+  private runAgainFrom(context: TransitionContext): string | undefined {
+    const carried = context.carried;
+    if (carried?.state === undefined) return undefined;
+    const held = this.db
+      .prepare('SELECT token, state FROM custody WHERE order_ref = ?')
+      .get(context.orderRef) as Row | undefined;
+    const left = str(held?.state);
+    return held?.token === carried.token && left !== undefined && left !== carried.state
+      ? carried.state
+      : undefined;
   }
 
   async get(orderRef: string): Promise<OrderRecord | undefined> {

@@ -58,12 +58,15 @@ export = function register(RED: NodeAPI): void {
         let result: TransitionResult | undefined;
         // Without a fixed value, a state name in msg.oms.transition is a target, anything else an event.
         const asState = fixed ? by === 'state' : isOrderState(requested);
-        const context = (): TransitionContext => ({
+        const marker = oms.custody;
+        const context = (tracked: boolean): TransitionContext => ({
           orderRef,
           at: Date.now(),
           nodeId: node.id,
           template: formatTemplate(oms),
           correlationId: oms.correlationId,
+          // Run again from its checkpoint, the move starts from the state the message carries.
+          ...(tracked && marker ? { carried: { token: marker.token, state: oms.state } } : {}),
         });
         const decide = (current?: string): StateDecision => {
           result = applyMove(current, requested, asState);
@@ -82,15 +85,16 @@ export = function register(RED: NodeAPI): void {
           return moved ? 0 : 1;
         };
         // A committed custody step settled the order's import ledger entry in its transaction;
-        // a refused one was undone with it. A move is idempotent on re-delivery (applyMove), so
-        // an order going straight on into a retry or dead letter stays under the checkpoint it
-        // arrived with, whose step settled the entry: that node takes it by its token.
+        // a refused one was undone with it. An order going straight on into custody nodes stays
+        // under the checkpoint it arrived with, whose step settled the entry: the next node that
+        // writes takes it by its token; run again from there, the move is decided from the
+        // message's state (TransitionContext.carried), so it is idempotent on re-delivery.
         let stepped = false;
         let settled = false;
         try {
-          await store.orders.transition(context(), decide, (outcome) => {
+          await store.orders.transition(context(true), decide, (outcome) => {
             const port = leave(new Date(outcome.audit.at).toISOString());
-            if (custody.stays(record, port, 'writing')) {
+            if (custody.stays(record, port)) {
               stepped = true;
               // The move commits alone, while the checkpoint still holds the order by its token.
               return custody.stayStep(record);
@@ -104,7 +108,7 @@ export = function register(RED: NodeAPI): void {
           if (err instanceof CustodyConflict && err.result.reason === 'stale') return 'stale';
           if (!(err instanceof CustodyConflict)) throw err;
           // Held by another step (the order entered again, e.g. re-imported): moved untracked.
-          await store.orders.transition(context(), decide);
+          await store.orders.transition(context(false), decide);
           leave(new Date().toISOString());
           setEnvelope(record, readEnvelope(record), { custody: undefined });
         }

@@ -139,28 +139,14 @@ let tokenCount = 0;
 
 const direct = new Map<string, boolean>();
 
-/**
- * Custody nodes that write the order on every arrival (a record, a dead letter), never leaving
- * it under the checkpoint it came with.
- */
-const ALWAYS_WRITING: ReadonlySet<string> = new Set(['oms-retry', 'oms-dead-letter']);
-
-const TARGET_TYPES = { custody: CUSTODY_TYPES, writing: ALWAYS_WRITING } as const;
-
-/** Whether every node wired to `port` of `nodeId` is of the `kind` (and there is one). */
-export function wiredStraightTo(
-  RED: NodeAPI,
-  nodeId: string,
-  port: number,
-  kind: keyof typeof TARGET_TYPES,
-): boolean {
-  const key = `${nodeId}:${port}:${kind}`;
+/** Whether every node wired to `port` of `nodeId` takes custody itself (and there is one). */
+export function wiredStraightTo(RED: NodeAPI, nodeId: string, port: number): boolean {
+  const key = `${nodeId}:${port}`;
   const known = direct.get(key);
   if (known !== undefined) return known;
   const nodes = flowGraph(RED);
   const targets = nodes.get(nodeId)?.wires?.[port] ?? [];
-  const types = TARGET_TYPES[kind];
-  const answer = targets.length > 0 && targets.every((id) => types.has(nodes.get(id)?.type ?? ''));
+  const answer = targets.length > 0 && targets.every((id) => CUSTODY_TYPES.has(nodes.get(id)?.type ?? ''));
   direct.set(key, answer);
   return answer;
 }
@@ -292,20 +278,22 @@ export class CustodyHand {
   /**
    * Whether a step that is idempotent to run again leaves the order under the checkpoint `msg`
    * arrived with when it sends it by `port`: it arrived under custody and every node on that
-   * output takes custody itself, by that token (CustodyOptions.rerunnable). `writing`: only
-   * nodes that always write the order (oms-retry, oms-dead-letter) — for a step that changes
-   * the order's state (oms-lifecycle): run again from that checkpoint, a second such step
-   * before the next write would find the order a move further on than it expects, and refuse.
+   * output takes custody itself, by that token (CustodyOptions.rerunnable). A lifecycle move
+   * stays too: run again from that checkpoint, it is decided from the state the message carries,
+   * not from the one the earlier run left (TransitionContext.carried).
    */
-  stays(msg: Msg, port: number, into: 'custody' | 'writing' = 'custody'): boolean {
-    return markerOf(msg) !== undefined && wiredStraightTo(this.RED, this.node.id, port, into);
+  stays(msg: Msg, port: number): boolean {
+    return markerOf(msg) !== undefined && wiredStraightTo(this.RED, this.node.id, port);
   }
 
-  /** The step of a write that leaves the order under the checkpoint `msg` came with (see `stays`). */
+  /**
+   * The step of a write that leaves the order under the checkpoint `msg` came with (see `stays`),
+   * noting the state the message leaves in.
+   */
   stayStep(msg: Msg): CustodyStep | undefined {
     const marker = markerOf(msg);
-    const orderRef = orderRefOf(msg);
-    return marker && orderRef ? { stay: { orderRef, expect: marker.token } } : undefined;
+    const { orderRef, state } = envelopeOf(msg);
+    return marker && orderRef ? { stay: { orderRef, expect: marker.token, state } } : undefined;
   }
 
   /**

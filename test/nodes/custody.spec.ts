@@ -66,6 +66,19 @@ function intoRetryFlow(dir: TestDir): FlowNode[] {
   ];
 }
 
+/** create → validate → pay → retry → out: validate and pay stay under create's checkpoint. */
+function chainFlow(dir: TestDir): FlowNode[] {
+  return [
+    tab,
+    storeNode(dir),
+    move('life-create', 'create', 'life-validate'),
+    move('life-validate', 'validate', 'life-pay'),
+    move('life-pay', 'authorizePayment', 'retry'),
+    { id: 'retry', z: 't1', type: 'oms-retry', store: 'store', requireAck: true, wires: [['out'], []] },
+    { id: 'out', z: 't1', type: 'helper' },
+  ];
+}
+
 /** A checkpoint of node life-create holding `message`, written by a runtime that has stopped. */
 async function leftByStoppedRuntime(
   dir: TestDir,
@@ -318,6 +331,65 @@ describe(`custody: checkpoints, resumption and stalled orders (Node-RED ${nodeRe
       assert.equal(again[0].kind, 'transition');
       assert.equal((again[0].detail as { idempotent?: boolean }).idempotent, true);
       assert.equal((await store.custody.get('V1'))?.holder, 'retry');
+    } finally {
+      await store.close();
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // another scan: nothing is sent twice
+    assert.equal(arrived.length, 1);
+  });
+  it('runs a chain of moves that stayed under one checkpoint again from it, each from the message’s state', async () => {
+    // As a crash leaves it: validate and pay moved the order under create's checkpoint (token
+    // k-1, the message as it left create, state Created), the retry never stored it, and the
+    // runtime that held the checkpoint has stopped.
+    await leftByStoppedRuntime(dir, 'V2', 'k-1', {
+      payload: {},
+      oms: {
+        orderRef: 'V2',
+        correlationId: 'c6',
+        state: 'Created',
+        custody: { token: 'k-1', holder: 'life-create' },
+      },
+    });
+    const other = openSqliteStore({ file: dir.storeFile });
+    try {
+      const at = Date.now();
+      for (const [event, to] of [
+        ['create', 'Created'],
+        ['validate', 'Validated'],
+        ['authorizePayment', 'PaymentAuthorized'],
+      ])
+        await other.orders.transition(
+          { orderRef: 'V2', at, nodeId: 'before-the-crash' },
+          () => ({ ok: true, to, event }),
+          () => ({ stay: { orderRef: 'V2', expect: 'k-1', state: to } }),
+        );
+    } finally {
+      await other.close();
+    }
+    await helper.load([...omsNodes(), ...coreNodes()], chainFlow(dir));
+    const arrived: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => arrived.push(msg));
+    await until('the resumed order to reach the retry step', () => arrived.length === 1, 15000);
+    assert.equal(arrived[0].oms?.state, 'PaymentAuthorized');
+    const store = openSqliteStore({ file: dir.storeFile });
+    try {
+      const trail = await store.orders.trail('V2');
+      const again = trail.filter((e) => e.nodeId === 'life-validate' || e.nodeId === 'life-pay');
+      assert.deepEqual(
+        again.map((e) => [
+          e.kind,
+          e.from,
+          e.to,
+          (e.detail as { ranAgainOver?: string } | undefined)?.ranAgainOver,
+        ]),
+        [
+          ['transition', 'Created', 'Validated', 'PaymentAuthorized'],
+          ['transition', 'Validated', 'PaymentAuthorized', undefined],
+        ],
+        'validate decided from the message’s Created, not refused from PaymentAuthorized',
+      );
+      assert.equal((await store.orders.get('V2'))?.state, 'PaymentAuthorized');
+      assert.equal((await store.custody.get('V2'))?.holder, 'retry');
     } finally {
       await store.close();
     }

@@ -58,13 +58,14 @@ export interface Handoff {
 /**
  * What a port write does to custody in the same transaction: hand the order on, release it, or
  * leave it where it is (`stay`: a step that goes on under the checkpoint its message came with,
- * which must still hold the order under that token). A refused step throws CustodyConflict and
+ * which must still hold the order under that token; `state`, when given, is the order's state
+ * the step leaves it in, kept on the custody row). A refused step throws CustodyConflict and
  * undoes the whole write.
  */
 export type CustodyStep =
   | { handoff: Handoff }
   | { release: { orderRef: string; expect?: string; holder: string; settle?: string } }
-  | { stay: { orderRef: string; expect: string } };
+  | { stay: { orderRef: string; expect: string; state?: string } };
 
 export type HandoffResult =
   | { ok: true }

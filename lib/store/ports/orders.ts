@@ -6,7 +6,17 @@ export interface AuditEntry {
   orderRef: string;
   at: number;
   /** 'transition' moved the order; 'refused' was an illegal move; others record operator actions. */
-  kind: 'transition' | 'refused' | 'dead-letter' | 'replay' | 'discard' | 'note' | 'hold' | 'decision';
+  kind:
+    | 'transition'
+    | 'refused'
+    | 'dead-letter'
+    | 'replay'
+    | 'discard'
+    | 'note'
+    | 'hold'
+    | 'decision'
+    /** The state set back to the one the order's message carries on (see TransitionContext.carried). */
+    | 'realign';
   from?: string;
   to?: string;
   event?: string;
@@ -37,6 +47,14 @@ export interface TransitionContext {
   template?: string;
   correlationId?: string;
   detail?: unknown;
+  /**
+   * The custody token and state of the message that asks for the move. When the store holds the
+   * order under that token and its custody row knows another state (moves that stayed under the
+   * token set it), the steps after that checkpoint are running again (a resumed copy): the move
+   * is decided from the message's state and overwrites what the earlier run left, which no
+   * durable step took on. The next handoff under the token realigns a state left behind.
+   */
+  carried?: { token: string; state?: string };
 }
 
 export interface TransitionOutcome {

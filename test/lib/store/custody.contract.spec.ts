@@ -126,6 +126,54 @@ forEachStore('custody', ({ openStore }) => {
     assert.equal(await store.custody.tokenOf('S1'), 's1', 'the checkpoint is untouched');
   });
 
+  it('decides moves run again under a checkpoint from the message’s state; a handoff realigns one left behind', async () => {
+    const store = openStore();
+    await store.custody.handOff(handoff('M1', { token: 'm1', state: 'Created' }));
+    const seen: Array<string | undefined> = [];
+    const move = (carried: string, to: string, token = 'm1') =>
+      store.orders.transition(
+        { orderRef: 'M1', at: 1_000, nodeId: `to-${to}`, carried: { token, state: carried } },
+        (current) => {
+          seen.push(current);
+          return { ok: true, to, event: to.toLowerCase(), idempotent: current === to };
+        },
+        () => ({ stay: { orderRef: 'M1', expect: token, state: to } }),
+      );
+    // The first run: two moves stay under the checkpoint, each from the state the order is in.
+    await move('Created', 'Validated');
+    await move('Validated', 'PaymentAuthorized');
+    assert.equal((await store.custody.get('M1'))?.state, 'PaymentAuthorized', 'the row knows the moves');
+    // Run again from the checkpoint (state Created): decided from Created, not PaymentAuthorized.
+    const again = await move('Created', 'Validated');
+    assert.deepEqual(seen, [undefined, 'Validated', 'Created']);
+    assert.equal(again.from, 'Created');
+    assert.deepEqual(again.audit.detail, { ranAgainOver: 'PaymentAuthorized' });
+    assert.equal((await store.orders.get('M1'))?.state, 'Validated');
+    // A copy under another token is decided from the stored state (and its stay is refused).
+    await assert.rejects(move('Created', 'Validated', 'm0'), CustodyConflict);
+    assert.deepEqual(seen.slice(3), ['Validated']);
+    // The run again goes another way: into a retry record, the order as its message left the
+    // checkpoint (Created). The order's state follows, with a trace.
+    await store.custody.handOff(
+      handoff('M1', { holder: 'queue', token: 'r1', expect: 'm1', state: 'Created' }),
+    );
+    assert.equal((await store.orders.get('M1'))?.state, 'Created');
+    const realigned = (await store.orders.trail('M1')).filter((e) => e.kind === 'realign');
+    assert.deepEqual(
+      realigned.map((e) => [e.from, e.to, e.nodeId]),
+      [['Validated', 'Created', 'queue']],
+    );
+    // Handoffs that agree with the moves, or are forced (a held order decided), change nothing.
+    await store.custody.handOff(
+      handoff('M1', { holder: 'life', token: 'r2', expect: 'r1', state: 'Created' }),
+    );
+    await store.custody.handOff(
+      handoff('M1', { holder: 'analyst', token: 'f1', force: true, state: 'OnHold' }),
+    );
+    assert.equal((await store.orders.get('M1'))?.state, 'Created');
+    assert.equal((await store.orders.trail('M1')).filter((e) => e.kind === 'realign').length, 1);
+  });
+
   it("settles the order's import ledger entry with a handoff that takes it, not with a refused one", async () => {
     const store = openStore();
     const receipt = (orderNo: string, batchId: string): LedgerReceipt => ({
