@@ -14,7 +14,13 @@ import {
 } from './decision';
 import { evaluateFraud, recordOrder, type FraudResult } from './evaluate';
 import { FraudProviderError, type ProviderDecision, type ScreeningRequest } from './provider';
-import { needsHistory, parseFraudConfig, type FraudConfig, type FraudDecision } from './rules';
+import {
+  isFraudDecision,
+  needsHistory,
+  parseFraudConfig,
+  type FraudConfig,
+  type FraudDecision,
+} from './rules';
 import { screeningRequest } from './screening';
 
 /** The lifecycle move each output asks of an oms-lifecycle node with an empty move. */
@@ -117,7 +123,9 @@ export interface Screened {
 /**
  * Screens one order: the rules (with the history, to which the order is then added), the
  * provider for what the rules do not settle, and the decision. msg.oms gets `fraud` and
- * `transition`; an order under review is held with its message as it is then.
+ * `transition`; an order under review is held with its message as it is then. The decision is
+ * stored under the order's custody token: run again from that checkpoint (a resumed copy), the
+ * order is sent the same way, not screened again against a history that has moved on.
  */
 export async function screenOrder(
   msg: Record<string, unknown>,
@@ -126,15 +134,24 @@ export async function screenOrder(
   context: ScreeningContext,
 ): Promise<Screened> {
   const { rules } = settings;
-  const { store, provider, now } = context;
+  const { store, provider, now, nodeId } = context;
+  const token = envelopeOf(msg).custody?.token;
+  const before = token ? await store.fraud.screened(nodeId, order.orderRef, token) : undefined;
+  if (before && isFraudDecision(before.decision)) {
+    const fraud = { ...(before.fraud as Record<string, unknown>) };
+    setEnvelope(msg, envelopeOf(msg), { fraud, transition: TRANSITION[before.decision] });
+    return before.decision === 'review' ? hold(msg, order, fraud, context) : { decision: before.decision };
+  }
   const result: FraudResult = await evaluateFraud(
     order,
     rules,
     needsHistory(rules) ? store.fraud : undefined,
     now,
   );
-  await recordOrder(order, store.fraud, now);
-  const outcome = provider && !rulesSettle(result) ? await askProvider(provider, order, settings) : undefined;
+  const asking = provider !== undefined && !rulesSettle(result);
+  // Counted by the orders screened while the provider answers this one.
+  if (asking) await recordOrder(order, store.fraud, now);
+  const outcome = asking ? await askProvider(provider, order, settings) : undefined;
   const final = decideScreening(result, outcome, {
     kind: provider?.settings.kind ?? '',
     policy: settings.policy,
@@ -143,7 +160,6 @@ export async function screenOrder(
     total: order.totals.grandTotal,
   });
   const decision = final.decision;
-  const answer = outcome && 'answer' in outcome ? outcome.answer : undefined;
   const fraud: Record<string, unknown> = {
     decision,
     score: result.score,
@@ -155,24 +171,42 @@ export async function screenOrder(
     ...(final.provider ? { provider: final.provider } : {}),
     at: new Date(now).toISOString(),
   };
-  const oms = setEnvelope(msg, envelopeOf(msg), { fraud, transition: TRANSITION[decision] });
-  if (decision !== 'review') return { decision };
-  const hold = await store.holds.add({
+  const screening = token
+    ? { nodeId, orderRef: order.orderRef, token, decision, fraud: structuredClone(fraud), at: now }
+    : undefined;
+  if (asking) {
+    if (screening) await store.fraud.record([], screening);
+  } else await recordOrder(order, store.fraud, now, screening);
+  setEnvelope(msg, envelopeOf(msg), { fraud, transition: TRANSITION[decision] });
+  return decision === 'review' ? hold(msg, order, fraud, context) : { decision };
+}
+
+/** Holds an order under review with its message (screened again while held: the same hold). */
+async function hold(
+  msg: Record<string, unknown>,
+  order: Order,
+  fraud: Record<string, unknown>,
+  context: ScreeningContext,
+): Promise<Screened> {
+  const { store, provider, now } = context;
+  const asked = fraud.provider as { decision?: string; pending?: boolean; providerRef?: string } | undefined;
+  const answered = asked?.decision !== undefined;
+  const held = await store.holds.add({
     nodeId: context.nodeId,
     orderRef: order.orderRef,
-    score: result.score,
-    reasons: { fired: result.fired, provider: fraud.provider, decidedBy: fraud.decidedBy },
-    provider: answer ? provider?.settings.kind : undefined,
-    providerRef: answer?.pending ? answer.providerRef : undefined,
+    score: Number(fraud.score),
+    reasons: { fired: fraud.fired, provider: fraud.provider, decidedBy: fraud.decidedBy },
+    provider: answered ? provider?.settings.kind : undefined,
+    providerRef: answered && asked.pending ? asked.providerRef : undefined,
     template: context.template,
-    correlationId: oms.correlationId,
+    correlationId: envelopeOf(msg).correlationId,
     createdAt: now,
     message: encodeMessage(msg),
   });
   // The message sent on names its hold; the one held does not need to.
-  fraud.holdId = hold.id;
+  fraud.holdId = held.id;
   // Screened again while held (a replay): the same hold, updated, not a second one.
-  return { decision, hold: { id: hold.id, added: hold.createdAt === now } };
+  return { decision: 'review', hold: { id: held.id, added: held.createdAt === now } };
 }
 
 /** What a provider's webhook or an analyst decides of a held order. */

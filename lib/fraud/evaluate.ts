@@ -7,7 +7,7 @@ import { formatMoney } from '../order/money';
 import { currencyMinorUnits } from '../order/iso';
 import { conditionHolds, describeCondition } from '../routing/conditions';
 import { deliveryAddress } from '../routing/geo';
-import type { FraudHistory, VelocityEvent } from '../store/types';
+import type { FraudHistory, Screening, VelocityEvent } from '../store/types';
 import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-domains';
 import type { FraudConfig, FraudDecision, FraudRule, VelocityKey } from './rules';
 
@@ -69,7 +69,12 @@ export function historyKeys(order: Order): Record<VelocityKey, string[]> {
 }
 
 /** Adds the order to the history (again for the same order: nothing changes). */
-export async function recordOrder(order: Order, history: FraudHistory, at: number): Promise<void> {
+export async function recordOrder(
+  order: Order,
+  history: FraudHistory,
+  at: number,
+  screening?: Screening,
+): Promise<void> {
   const events: VelocityEvent[] = Object.values(historyKeys(order))
     .flat()
     .map((key) => ({
@@ -79,7 +84,7 @@ export async function recordOrder(order: Order, history: FraudHistory, at: numbe
       amount: order.totals.grandTotal,
       currency: order.currency,
     }));
-  if (events.length > 0) await history.record(events);
+  if (events.length > 0 || screening) await history.record(events, screening);
 }
 
 function money(minor: number, currency: string): string {

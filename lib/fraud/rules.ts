@@ -10,6 +10,10 @@ import { ConditionSchema } from '../routing/config';
 
 export type FraudDecision = 'accept' | 'review' | 'reject';
 
+export function isFraudDecision(value: string): value is FraudDecision {
+  return value === 'accept' || value === 'review' || value === 'reject';
+}
+
 const Name = z.string({ error: 'must be a name' }).trim().min(1, 'must not be empty');
 const Score = z
   .number({ error: 'must be a number (points added when the rule fires; may be negative)' })

@@ -197,6 +197,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'fraud screenings by custody token (a check run again decides the same)',
+    sql: `
+      CREATE TABLE fraud_screenings (
+        node_id   TEXT NOT NULL,
+        order_ref TEXT NOT NULL,
+        token     TEXT NOT NULL,
+        decision  TEXT NOT NULL,
+        fraud     TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        PRIMARY KEY (node_id, order_ref, token)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,6 +11,7 @@ import type {
   NewAuditEntry,
   NewHold,
   Page,
+  Screening,
   VelocityEvent,
 } from './types';
 
@@ -65,12 +66,26 @@ export class SqliteFraudHistory implements FraudHistory {
     return entry;
   }
 
-  async record(events: readonly VelocityEvent[]): Promise<void> {
+  async record(events: readonly VelocityEvent[], screening?: Screening): Promise<void> {
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO fraud_events (key, order_ref, at, amount, currency) VALUES (?, ?, ?, ?, ?)',
     );
     await this.write(() => {
       for (const e of events) insert.run(e.key, e.orderRef, e.at, e.amount, e.currency);
+      if (screening)
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO fraud_screenings (node_id, order_ref, token, decision, fraud, at)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            screening.nodeId,
+            screening.orderRef,
+            screening.token,
+            screening.decision,
+            JSON.stringify(screening.fraud ?? null),
+            screening.at,
+          );
     });
     // As the file now has it: an order's first event for a key is the one kept.
     for (const e of events) {
@@ -107,8 +122,22 @@ export class SqliteFraudHistory implements FraudHistory {
     return orders.size > (orders.has(exceptOrderRef) ? 1 : 0);
   }
 
+  async screened(nodeId: string, orderRef: string, token: string): Promise<Screening | undefined> {
+    const row = this.db
+      .prepare(
+        'SELECT decision, fraud, at FROM fraud_screenings WHERE node_id = ? AND order_ref = ? AND token = ?',
+      )
+      .get(nodeId, orderRef, token) as Row | undefined;
+    if (!row) return undefined;
+    const { decision, at } = row;
+    return { nodeId, orderRef, token, decision: String(decision), fraud: json(row.fraud), at: Number(at) };
+  }
+
   async purge(before: number): Promise<number> {
-    const info = await this.write(() => this.db.prepare('DELETE FROM fraud_events WHERE at < ?').run(before));
+    const info = await this.write(() => {
+      this.db.prepare('DELETE FROM fraud_screenings WHERE at < ?').run(before);
+      return this.db.prepare('DELETE FROM fraud_events WHERE at < ?').run(before);
+    });
     this.cache.clear();
     return Number(info.changes);
   }

@@ -9,10 +9,29 @@ export interface VelocityEvent {
   currency: string;
 }
 
+/**
+ * What a fraud check decided of an order under one custody token: run again from the checkpoint
+ * that token names (a resumed copy), the check sends the order the same way.
+ */
+export interface Screening {
+  nodeId: string;
+  orderRef: string;
+  token: string;
+  decision: string;
+  /** msg.oms.fraud as the decision left it. */
+  fraud: unknown;
+  at: number;
+}
+
 /** The history the fraud rules count in: velocity windows and returning customers. */
 export interface FraudHistory {
-  /** Adds events; an order's event for a key is kept once (the first time counts). */
-  record(events: readonly VelocityEvent[]): Promise<void>;
+  /**
+   * Adds events (an order's event for a key is kept once: the first time counts) and, in the
+   * same write, the `screening` of the order when given (a second one for its token is ignored).
+   */
+  record(events: readonly VelocityEvent[], screening?: Screening): Promise<void>;
+  /** The screening of `orderRef` by `nodeId` under custody token `token`, if any. */
+  screened(nodeId: string, orderRef: string, token: string): Promise<Screening | undefined>;
   /** Orders other than `exceptOrderRef` with this key since `since`, and their total in `currency`. */
   count(
     key: string,
@@ -22,6 +41,6 @@ export interface FraudHistory {
   ): Promise<{ orders: number; amount: number }>;
   /** Whether an order other than `exceptOrderRef` ever had this key. */
   seen(key: string, exceptOrderRef: string): Promise<boolean>;
-  /** Deletes events older than `before`; returns how many. */
+  /** Deletes events (and screenings) older than `before`; returns how many events. */
   purge(before: number): Promise<number>;
 }

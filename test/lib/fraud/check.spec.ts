@@ -299,6 +299,44 @@ describe('fraud check use case', () => {
       assert.equal(await heldByProviderRef(store.holds, 'fraud-1', 'P-2'), undefined);
     });
 
+    it('sends an order screened again under the same custody token the same way, without asking again', async () => {
+      let reply: ProviderDecision = answer('review', true);
+      const p = provider(async () => reply);
+      const o = order(15);
+      const tracked = (token: string): Record<string, unknown> => {
+        const msg = msgOf(o);
+        (msg.oms as Record<string, unknown>).custody = { token, holder: 'retry' };
+        return msg;
+      };
+      const first = tracked('r-1');
+      const screened = await screenOrder(first, o, settingsOf(), context({ provider: p }));
+      assert.equal(screened.decision, 'review');
+      const held = (first.oms as { fraud: Record<string, unknown> }).fraud;
+      // The provider would now accept: a copy resumed from that checkpoint still goes to review,
+      // under the same hold (its provider reference kept for the webhook).
+      reply = answer('accept');
+      const again = tracked('r-1');
+      const rescreened = await screenOrder(again, o, settingsOf(), context({ provider: p, now: NOW + 5000 }));
+      assert.deepEqual(rescreened, { decision: 'review', hold: { id: screened.hold?.id, added: false } });
+      assert.equal(p.asked.length, 1, 'the provider was asked once');
+      assert.deepEqual((again.oms as { fraud: unknown; transition: string }).fraud, held);
+      assert.equal((again.oms as { transition: string }).transition, 'hold');
+      const hold = await heldByProviderRef(store.holds, 'fraud-1', 'P-1');
+      assert.equal(hold?.id, screened.hold?.id);
+      assert.equal(await countHeld(store.holds, 'fraud-1'), 1);
+      // Under another token (the order entered again, or replayed from a dead letter): screened anew.
+      const other = tracked('r-2');
+      assert.equal((await screenOrder(other, o, settingsOf(), context({ provider: p }))).decision, 'accept');
+      assert.equal(p.asked.length, 2);
+      // Without a provider call the decision goes in the history's own write.
+      const ruled = order(16, deniedCountry);
+      const msg = msgOf(ruled);
+      (msg.oms as Record<string, unknown>).custody = { token: 'r-3', holder: 'retry' };
+      await screenOrder(msg, ruled, settingsOf(), context());
+      assert.equal((await store.fraud.screened('fraud-1', ruled.orderRef, 'r-3'))?.decision, 'reject');
+      assert.equal(await store.fraud.screened('fraud-2', ruled.orderRef, 'r-3'), undefined);
+    });
+
     it('applies the policy when the provider is down, saying so', async () => {
       const p = provider(() => Promise.reject(new FraudProviderError('down', 'HTTP_503')));
       const o = order(14);

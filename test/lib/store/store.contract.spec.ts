@@ -330,6 +330,39 @@ forEachStore('retry queue', ({ openStore }) => {
   });
 });
 
+forEachStore('fraud history', ({ openStore }) => {
+  it('keeps velocity events once per order and key, and one screening per node, order and token', async () => {
+    const { fraud } = openStore();
+    const event = { key: 'k1', orderRef: 'F1', at: 1_000, amount: 500, currency: 'EUR' };
+    const screening = {
+      nodeId: 'n1',
+      orderRef: 'F1',
+      token: 't1',
+      decision: 'review',
+      fraud: { score: 60 },
+      at: 1_000,
+    };
+    await fraud.record([event], screening);
+    await fraud.record([{ ...event, at: 2_000, amount: 900 }], {
+      ...screening,
+      decision: 'accept',
+      fraud: {},
+    });
+    assert.deepEqual(
+      await fraud.count('k1', 0, 'EUR', 'other'),
+      { orders: 1, amount: 500 },
+      'the first counts',
+    );
+    assert.deepEqual(await fraud.screened('n1', 'F1', 't1'), screening, 'the first decision stays');
+    assert.equal(await fraud.screened('n1', 'F1', 't2'), undefined);
+    assert.equal(await fraud.screened('n2', 'F1', 't1'), undefined);
+    await fraud.record([], { ...screening, token: 't3', at: 5_000 });
+    assert.equal(await fraud.purge(3_000), 1);
+    assert.equal(await fraud.screened('n1', 'F1', 't1'), undefined, 'purged with the events of its time');
+    assert.equal((await fraud.screened('n1', 'F1', 't3'))?.at, 5_000);
+  });
+});
+
 forEachStore('holds', ({ openStore }) => {
   const hold = (orderRef: string, createdAt: number, providerRef?: string) => ({
     nodeId: 'fraud1',
